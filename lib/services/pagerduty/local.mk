@@ -1,0 +1,2 @@
+# pagerduty: library sources, simulator routes, tests and examples.
+tests_sim_libcmxsim_la_SOURCES += tests/sim/pagerduty.c

@@ -1,0 +1,2 @@
+# partisci: library sources, simulator routes, tests and examples.
+tests_sim_libcmxsim_la_SOURCES += tests/sim/partisci.c

@@ -1,0 +1,1 @@
+# src: fragment of the top-level Makefile.am
