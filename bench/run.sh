@@ -1,0 +1,224 @@
+#!/bin/bash
+# bench/run.sh BUILD_DIR: every comparison of bench/README.md in one run.
+#
+# Builds nothing.  Starts BUILD_DIR/tests/sim/callmux-sim (generic service)
+# and runs against it, side by side: wrk, bench/rawloop and
+# bench/callmux-bench at 64 in flight (scheduler off and on), an open-loop
+# constant-rate run, 10,000 in flight, the lane rate accuracy and the
+# queued-call memory; then prints a table of ratios against the goals of
+# DESIGN.md ("Performance targets").  Takes about two minutes.
+#
+# Environment (all optional):
+#   ROUNDS=3       closed-loop rounds at 64 in flight (median is kept)
+#   N64=300000     calls per round at 64 in flight
+#   N10K=50000     calls for the 10,000-in-flight runs
+#   RATE=20000     open-loop rate (calls/s) and OPEN_N=100000 calls
+#   WRK_SECS=10    wrk duration
+#   CMX_BENCH_SIM  another server command to use instead of callmux-sim
+#                  (must print "generic http://127.0.0.1:PORT")
+#   KEEP=DIR       keep every program's output in DIR
+set -u
+
+BUILD=${1:-.}
+BUILD=$(cd "$BUILD" && pwd) || exit 2
+SIM=${CMX_BENCH_SIM:-$BUILD/tests/sim/callmux-sim}
+RAW=$BUILD/bench/rawloop
+CMX=$BUILD/bench/callmux-bench
+ROUNDS=${ROUNDS:-3}
+N64=${N64:-300000}
+N10K=${N10K:-50000}
+RATE=${RATE:-20000}
+OPEN_N=${OPEN_N:-100000}
+WRK_SECS=${WRK_SECS:-10}
+
+for p in "$SIM" "$RAW"; do
+  [ -x "${p%% *}" ] || { echo "run.sh: $p not built" >&2; exit 2; }
+done
+have_cmx=1
+[ -x "$CMX" ] || { have_cmx=0; echo "run.sh: $CMX not built: engine rows skipped" >&2; }
+have_wrk=1
+command -v wrk >/dev/null || { have_wrk=0; echo "run.sh: wrk not installed (apt-get install wrk)" >&2; }
+
+OUT=${KEEP:-$(mktemp -d /tmp/cmx-bench.XXXXXX)}
+mkdir -p "$OUT"
+SIMPID=
+cleanup() {
+  [ -n "$SIMPID" ] && kill "$SIMPID" 2>/dev/null && wait "$SIMPID" 2>/dev/null
+  [ -z "${KEEP:-}" ] && rm -rf "$OUT"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 10,000 connections need 10,000 fds in each process (the simulator too).
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+echo "machine: $(nproc) cores, $(uname -r), ulimit -n $(ulimit -n)," \
+  "somaxconn $(cat /proc/sys/net/core/somaxconn 2>/dev/null)," \
+  "libcurl $(curl-config --version 2>/dev/null | cut -d' ' -f2)"
+if [ "$(ulimit -n)" -lt 10200 ]; then
+  echo "run.sh: ulimit -n $(ulimit -n) < 10200: 10,000 in flight skipped" >&2
+  N10K=0
+fi
+
+# ---- the simulator ----------------------------------------------------
+if [ -n "${CMX_BENCH_SIM:-}" ]; then
+  $SIM >"$OUT/sim.out" 2>&1 &
+else
+  "$SIM" --port 0 --services generic >"$OUT/sim.out" 2>&1 &
+fi
+SIMPID=$!
+BASE=
+for _ in $(seq 50); do
+  BASE=$(awk '$1 == "generic" { print $2; exit }' "$OUT/sim.out")
+  [ -n "$BASE" ] && break
+  sleep 0.1
+done
+[ -n "$BASE" ] || { echo "run.sh: simulator did not start:" >&2; cat "$OUT/sim.out" >&2; exit 1; }
+URL=$BASE/json
+echo "server: $SIM (pid $SIMPID), $URL"
+echo
+
+# Server CPU in clock ticks, to tell a server-bound run.
+TCK=$(getconf CLK_TCK)
+sim_ticks() { awk '{ print $14 + $15 }' "/proc/$SIMPID/stat"; }
+
+# run NAME CMD...: run a client, keep its RESULT line plus the server's
+# CPU share during the run.
+run() {
+  local name=$1 s0 s1 t0 t1 line
+  shift
+  s0=$(sim_ticks); t0=$(date +%s.%N)
+  "$@" >"$OUT/$name.out" 2>"$OUT/$name.err"
+  s1=$(sim_ticks); t1=$(date +%s.%N)
+  line=$(grep '^RESULT ' "$OUT/$name.out" | tail -1)
+  if [ -z "$line" ]; then
+    echo "  $name: no result ($(head -c 300 "$OUT/$name.err" | tr '\n' ' '))"
+    return 1
+  fi
+  echo "$line server_cpu_pct=$(awk -v a="$s0" -v b="$s1" -v t0="$t0" -v t1="$t1" -v k="$TCK" \
+    'BEGIN { printf "%.0f", (b - a) / k / (t1 - t0) * 100 }')" >"$OUT/$name.res"
+  echo "  $(cat "$OUT/$name.res")"
+}
+
+# field FILE KEY: a value from a RESULT line
+field() {
+  [ -f "$1" ] || { echo ""; return; }
+  tr ' ' '\n' <"$1" | awk -F= -v k="$2" '$1 == k { print $2; exit }'
+}
+
+# median of the named field over the rounds' result files; prints the
+# file holding the median round.
+median_file() {
+  local key=$1
+  shift
+  for f in "$@"; do [ -f "$f" ] && echo "$(field "$f" "$key") $f"; done |
+    sort -n | awk '{ a[NR] = $2 } END { if (NR) print a[int((NR + 1) / 2)] }'
+}
+
+# ---- wrk ----------------------------------------------------------------
+if [ "$have_wrk" = 1 ]; then
+  echo "wrk -t1 -c64 -d${WRK_SECS}s $URL"
+  s0=$(sim_ticks)
+  /usr/bin/time -f "%U %S" -o "$OUT/wrk.time" wrk -t1 -c64 -d"${WRK_SECS}s" "$URL" >"$OUT/wrk.out" 2>&1
+  s1=$(sim_ticks)
+  WRK_RPS=$(awk '/^Requests\/sec:/ { print $2 }' "$OUT/wrk.out")
+  WRK_N=$(awk '/requests in/ { print $1 }' "$OUT/wrk.out")
+  WRK_CPU=$(awk -v n="$WRK_N" '{ if (n > 0) printf "%.2f", ($1 + $2) * 1e6 / n }' "$OUT/wrk.time")
+  WRK_SRV=$(awk -v a="$s0" -v b="$s1" -v k="$TCK" -v d="$WRK_SECS" 'BEGIN { printf "%.0f", (b - a) / k / d * 100 }')
+  echo "  RESULT name=wrk calls=$WRK_N cps=$WRK_RPS cpu_us_per_call=$WRK_CPU server_cpu_pct=$WRK_SRV"
+  grep -A4 'Thread Stats' "$OUT/wrk.out" | sed 's/^/    /'
+fi
+
+# ---- 64 in flight, closed loop: rounds interleaved ------------------------
+echo
+echo "64 in flight, $N64 calls, $ROUNDS rounds (rawloop, callmux, callmux --lanes on)"
+for r in $(seq "$ROUNDS"); do
+  run "raw64.$r" "$RAW" -n "$N64" -c 64 "$URL"
+  if [ "$have_cmx" = 1 ]; then
+    run "cmx64.$r" "$CMX" -n "$N64" -c 64 --lanes off "$URL"
+    run "lanes64.$r" "$CMX" -n "$N64" -c 64 --lanes on "$URL"
+  fi
+done
+RAW64=$(median_file cps "$OUT"/raw64.*.res)
+CMX64=$(median_file cps "$OUT"/cmx64.*.res)
+LAN64=$(median_file cps "$OUT"/lanes64.*.res)
+RAW64C=$(median_file cpu_us_per_call "$OUT"/raw64.*.res)
+CMX64C=$(median_file cpu_us_per_call "$OUT"/cmx64.*.res)
+LAN64C=$(median_file cpu_us_per_call "$OUT"/lanes64.*.res)
+
+# ---- open loop at a constant rate -----------------------------------------
+echo
+echo "open loop at $RATE/s, $OPEN_N calls, at most 64 in flight (latency from intended send time)"
+run rawopen "$RAW" -n "$OPEN_N" -c 64 -r "$RATE" --precise "$URL"
+[ "$have_cmx" = 1 ] && run cmxopen "$CMX" -n "$OPEN_N" -c 64 -r "$RATE" --precise "$URL"
+
+# ---- 10,000 in flight -----------------------------------------------------
+if [ "$N10K" -gt 0 ]; then
+  echo
+  echo "10,000 in flight, $N10K calls"
+  run raw10k "$RAW" -n "$N10K" -c 10000 "$URL"
+  [ "$have_cmx" = 1 ] && run cmx10k "$CMX" -n "$N10K" -c 10000 --lanes off "$URL"
+fi
+
+# ---- scheduler -------------------------------------------------------------
+if [ "$have_cmx" = 1 ]; then
+  echo
+  echo "rate accuracy: 500/s for 10 s"
+  run rate "$CMX" --rate-accuracy --set-rate 500 --secs 10 --burst 1 "$BASE"
+  sed -n '1,6p' "$OUT/rate.out" | sed 's/^/    /'
+  echo
+  echo "queue memory: 1,000,000 calls queued behind a slow lane"
+  run qmem "$CMX" --queue-memory -n 1000000 "$BASE"
+fi
+
+# ---- the table ---------------------------------------------------------------
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "" || b == "" || b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+verdict() { # value op goal
+  awk -v v="$1" -v op="$2" -v g="$3" 'BEGIN {
+    if (v == "n/a" || v == "") { print "n/a"; exit }
+    ok = (op == ">=") ? (v + 0 >= g + 0) : (v + 0 <= g + 0)
+    print ok ? "met" : "MISSED" }'
+}
+row() { printf '%-34s %-34s %-10s %-7s %s\n' "$1" "$2" "$3" "$4" "$5"; }
+
+c_raw=$(field "$RAW64" cps); c_cmx=$(field "$CMX64" cps); c_lan=$(field "$LAN64" cps)
+u_raw=$(field "$RAW64C" cpu_us_per_call); u_cmx=$(field "$CMX64C" cpu_us_per_call)
+u_lan=$(field "$LAN64C" cpu_us_per_call)
+echo
+echo "== results (medians of $ROUNDS rounds at 64 in flight; server: callmux-sim, one thread) =="
+row "what" "measured" "goal" "ratio" "verdict"
+r=$(ratio "$c_cmx" "$c_raw"); row "calls/s @64 vs rawloop" "$c_cmx vs $c_raw" ">= 1.2 x" "$r" "$(verdict "$r" ">=" 1.2)"
+r=$(ratio "$c_cmx" "${WRK_RPS:-}"); row "calls/s @64 vs wrk" "$c_cmx vs ${WRK_RPS:-n/a}" ">= 0.8 x" "$r" "$(verdict "$r" ">=" 0.8)"
+r=$(ratio "$u_cmx" "$u_raw"); row "client CPU/call vs rawloop (us)" "$u_cmx vs $u_raw" "<= 0.8 x" "$r" "$(verdict "$r" "<=" 0.8)"
+r=$(ratio "$c_lan" "$c_cmx"); row "calls/s scheduler on vs off" "$c_lan vs $c_cmx" ">= 0.95 x" "$r" "$(verdict "$r" ">=" 0.95)"
+r=$(ratio "$u_lan" "$u_cmx"); row "CPU/call scheduler on vs off (us)" "$u_lan vs $u_cmx" "(info)" "$r" ""
+row "rawloop vs wrk (calls/s)" "$c_raw vs ${WRK_RPS:-n/a}" "(info)" "$(ratio "$c_raw" "${WRK_RPS:-}")" ""
+row "wrk CPU/call (us)" "${WRK_CPU:-n/a}" "(info)" "" ""
+if [ -f "$OUT/rawopen.res" ]; then
+  row "open loop p99 us (callmux vs raw)" "$(field "$OUT/cmxopen.res" p99_us) vs $(field "$OUT/rawopen.res" p99_us)" "(info)" \
+    "$(ratio "$(field "$OUT/cmxopen.res" p99_us)" "$(field "$OUT/rawopen.res" p99_us)")" ""
+fi
+if [ "$N10K" -gt 0 ]; then
+  k_raw=$(field "$OUT/raw10k.res" rss_kb); k_cmx=$(field "$OUT/cmx10k.res" rss_kb)
+  r=$(ratio "$k_cmx" "$k_raw"); row "RSS kB @10,000 in flight" "$k_cmx vs $k_raw" "<= 1.1 x" "$r" "$(verdict "$r" "<=" 1.1)"
+  d=$(field "$OUT/cmx10k.res" calls); e=$(field "$OUT/cmx10k.res" errors)
+  v=n/a
+  [ "$have_cmx" = 1 ] && { [ "${d:-}" = "$N10K" ] && [ "${e:-}" = 0 ] && v=met || v=MISSED; }
+  row "10,000 in flight: all complete" "${d:-n/a} done, ${e:-n/a} errors" "$N10K, 0" "" "$v"
+fi
+if [ -f "$OUT/rate.res" ]; then
+  a=$(field "$OUT/rate.res" achieved); p=$(field "$OUT/rate.res" err_pct)
+  row "lane rate accuracy (set 500/s)" "$a/s (${p} %)" "+-1 %" "" \
+    "$(awk -v p="$p" 'BEGIN { print (p >= -1 && p <= 1) ? "met" : "MISSED" }')"
+  b=$(field "$OUT/rate.res" max_1ms); s=$(field "$OUT/rate.res" max_1s)
+  row "largest burst (server count)" "$b in 1 ms, $s in 1 s" "<= 1; <= 501" "" \
+    "$([ "${b:-9}" -le 1 ] && [ "${s:-999}" -le 501 ] && echo met || echo MISSED)"
+  t=$(field "$OUT/rate.res" sim_429)
+  row "429s at the server's limit" "${t:-n/a}" "0" "" "$([ "${t:-x}" = 0 ] && echo met || echo "${t:+MISSED}")"
+fi
+if [ -f "$OUT/qmem.res" ]; then
+  q=$(field "$OUT/qmem.res" bytes_per_call)
+  row "bytes per queued call (1e6 queued)" "$q" "<= 256" "" "$(verdict "$q" "<=" 256)"
+fi
+echo "(client CPU/call = getrusage user+sys / calls; server CPU share per run is in each RESULT line as server_cpu_pct)"
+[ -n "${KEEP:-}" ] && echo "outputs kept in $OUT"
+exit 0
