@@ -16,7 +16,7 @@
  * serves the control API:
  *   POST /_sim/reset                 every service's state and counters
  *   POST /_sim/faults  {"service":"kentik","method":"POST",
- *                       "path":"/api/v5/batch/**","kind":"status",
+ *                       "path":"/api/v5/batch","kind":"status",
  *                       "status":503,"retry_after":"1","delay_ms":0,
  *                       "count":-1,"every":1,"percent":0}
  *   DELETE /_sim/faults               remove all faults
@@ -73,10 +73,19 @@ int sim_config_set(sim *s, const char *key, const char *value);
 const char *sim_config_get(sim *s, const char *key, const char *dflt);
 long sim_config_long(sim *s, const char *key, long dflt);
 
-/** Called on /_sim/reset (and sim_reset) so a service clears its state. */
+/** Called on /_sim/reset (and sim_reset) so a service clears its state.
+ *  A reset also removes every fault and zeroes every counter; the
+ *  configuration stays. */
 typedef void (*sim_reset_fn)(void *arg);
 int sim_on_reset(sim *s, sim_reset_fn fn, void *arg);
 void sim_reset(sim *s);
+/**
+ * Called once by sim_free (in the order added, before any request or
+ * service is freed) so a service frees its state (`arg` itself too).  A
+ * service that holds deferred requests may reply to them here or simply
+ * forget them: sim_free frees whatever request is still pending.
+ */
+int sim_on_free(sim *s, sim_reset_fn fn, void *arg);
 
 /* ---- counters ---------------------------------------------------- */
 
@@ -127,9 +136,33 @@ void sim_reply_text(sim_req *r, int status, const char *text);
 /**
  * Hold the reply: the handler returns without replying and calls a
  * sim_reply* function later (from the loop).  The request stays valid
- * until then.
+ * until then.  If the client goes away meanwhile, the request stays valid
+ * (sim_req_gone() says so) and the later reply is simply discarded.
  */
 void sim_req_defer(sim_req *r);
+/** 1 when the client closed the connection of a deferred request. */
+int sim_req_gone(const sim_req *r);
+/**
+ * Defer `r` and run `fn(r, arg)` from the loop after `ms` milliseconds
+ * (0: next loop turn).  The handler then replies as usual.  The timer is
+ * the request's own: it is dropped if the request is freed (client gone
+ * with no pending reply, or sim_free).  One pending timer per request.
+ */
+int sim_req_later(sim_req *r, unsigned ms, sim_handler fn, void *arg);
+
+/**
+ * Stream a reply of exactly `length` bytes (sent with a Content-Length):
+ * `fill(buf, cap, pos, arg)` is called whenever the socket drained and
+ * must write up to `cap` bytes (the body's bytes at offset `pos`) and
+ * return how many (0 ends the body early: the connection is then closed).
+ * The body never sits whole in memory.  `fin(arg)`, if not NULL, runs
+ * exactly once when the stream ends (done, client gone, or sim_free).
+ */
+typedef size_t (*sim_fill_fn)(void *buf, size_t cap, uint64_t pos,
+                              void *arg);
+void sim_reply_stream(sim_req *r, int status, const char *content_type,
+                      uint64_t length, sim_fill_fn fill,
+                      void (*fin)(void *arg), void *arg);
 
 /* ---- faults ------------------------------------------------------ */
 
@@ -150,12 +183,24 @@ typedef struct sim_fault {
   int status;
   const char *retry_after; /* header value, NULL: none */
   unsigned delay_ms;
-  int count;       /* apply this many times, -1: forever */
+  int count;       /* apply this many times, -1 (or 0): forever */
   unsigned every;  /* apply to every n-th matching request (0/1: all) */
   unsigned percent; /* or to this share, pseudo-random but seeded */
 } sim_fault;
 
+/*
+ * A fault applies to requests of its service/method/path (never to
+ * /_sim/), in the order faults were added: the first one that matches and
+ * fires wins.  STATUS/DROP/STALL/BADJSON replace the handler (it does not
+ * run); DELAY runs it late; TRUNCATE runs it and cuts its reply (declares
+ * the full Content-Length, sends half, closes).  delay_ms > 0 with any
+ * other kind waits first.  Counters "faults.applied" and
+ * "<service> fault <kind>" (kind: status, drop, delay, stall, truncate,
+ * badjson) count the applications.
+ */
 int sim_fault_add(sim *s, const sim_fault *f);
+/** Kind from its name ("status", "drop", ...), 0 if unknown. */
+sim_fault_kind sim_fault_kind_from_name(const char *name);
 void sim_fault_clear(sim *s);
 
 /* ---- generic routes for engine tests ---------------------------- */

@@ -1,0 +1,3 @@
+/* placeholder, filled below */
+#include "config.h"
+int main(void) { return 0; }
