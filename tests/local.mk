@@ -1,1 +1,2 @@
 # tests: fragment of the top-level Makefile.am
+include tests/cli.mk
