@@ -299,7 +299,7 @@ static int fetch_now(const char *method, const char *url, const char *json,
 static int64_t stats_counter(const char *stats_json, const char *name)
 {
   json_object *root = json_tokener_parse(stats_json), *v = NULL;
-  int64_t out = -1;
+  int64_t out = 0; /* a counter not yet made is 0 */
   if (!root)
     return -1;
   /* Counters may sit at the top level or under "counters". */
