@@ -77,8 +77,7 @@ static void quote_arg(const char *s, char *buf, size_t n)
 }
 
 int cli_parse_u64(const char *cmd, const char *flag, const char *s,
-                  uint64_t min, uint64_t max, const char *unit,
-                  uint64_t *out)
+                  uint64_t min, uint64_t max, const char *unit, uint64_t *out)
 {
   char q[64];
   const char *p = s;
@@ -117,8 +116,10 @@ int cli_parse_rate(const char *cmd, const char *flag, const char *s,
     return 0;
   }
   quote_arg(s, q, sizeof q);
-  cli_err(cmd, "%s: expected a number of calls per second above 0 and at "
-          "most %.0f, got '%s'", flag, max, q);
+  cli_err(cmd,
+          "%s: expected a number of calls per second above 0 and at "
+          "most %.0f, got '%s'",
+          flag, max, q);
   return -1;
 }
 
@@ -155,22 +156,26 @@ static int headers_push(cli_headers *h, const char *name, size_t nlen,
 
 /* Check "Name: rest": returns the length of the name and points *rest at
  * the text after the colon and its spaces, or returns 0 after printing. */
-static size_t split_header(const char *cmd, const char *flag,
-                           const char *text, const char **rest)
+static size_t split_header(const char *cmd, const char *flag, const char *text,
+                           const char **rest)
 {
   const char *colon = strchr(text, ':');
   size_t i, nlen;
 
   if (!colon || colon == text) {
-    cli_err(cmd, "%s: expected 'Name: value' (a header name, a colon, "
-            "then the value)", flag);
+    cli_err(cmd,
+            "%s: expected 'Name: value' (a header name, a colon, "
+            "then the value)",
+            flag);
     return 0;
   }
   nlen = (size_t)(colon - text);
   for (i = 0; i < nlen; i++) {
     if (!is_tchar((unsigned char)text[i])) {
-      cli_err(cmd, "%s: the header name must be a token (letters, digits "
-              "and !#$%%&'*+-.^_`|~), without spaces", flag);
+      cli_err(cmd,
+              "%s: the header name must be a token (letters, digits "
+              "and !#$%%&'*+-.^_`|~), without spaces",
+              flag);
       return 0;
     }
   }
@@ -226,8 +231,8 @@ int cli_headers_add_env(cli_headers *h, const char *cmd, const char *flag,
   quote_arg(var, q, sizeof q);
   value = *var ? getenv(var) : NULL;
   if (!value || !*value) {
-    cli_err(cmd, "%s: the environment variable '%s' is not set or empty",
-            flag, q);
+    cli_err(cmd, "%s: the environment variable '%s' is not set or empty", flag,
+            q);
     return -1;
   }
   if (!value_ok(cmd, flag, value)) {

@@ -50,8 +50,10 @@ static int json_ok(const char *s, size_t len, char *err, size_t errlen)
     return 0;
   }
   if (end < len) {
-    snprintf(err, errlen, "body is JSON followed by extra text at column "
-             "%zu of the body", end + 1);
+    snprintf(err, errlen,
+             "body is JSON followed by extra text at column "
+             "%zu of the body",
+             end + 1);
     return 0;
   }
   return 1;
@@ -100,17 +102,21 @@ int cli_line_parse(char *line, size_t len, cli_line *out, char *err,
   out->url = line + ustart;
 
   if (!cli_method_ok(out->method)) {
-    snprintf(err, errlen, "method '%.20s' must be an upper-case token of "
-             "1 to 15 letters (GET, POST, ...)", out->method);
+    snprintf(err, errlen,
+             "method '%.20s' must be an upper-case token of "
+             "1 to 15 letters (GET, POST, ...)",
+             out->method);
     return -1;
   }
   if (ustart == uend) {
-    snprintf(err, errlen, "missing URL after the method (expected "
+    snprintf(err, errlen,
+             "missing URL after the method (expected "
              "'METHOD URL [body]')");
     return -1;
   }
   if (!cli_url_ok(out->url)) {
-    snprintf(err, errlen, "URL must be absolute http:// or https:// with a "
+    snprintf(err, errlen,
+             "URL must be absolute http:// or https:// with a "
              "host");
     return -1;
   }

@@ -43,8 +43,7 @@ void cli_err(const char *cmd, const char *fmt, ...)
  * return -1.
  */
 int cli_parse_u64(const char *cmd, const char *flag, const char *s,
-                  uint64_t min, uint64_t max, const char *unit,
-                  uint64_t *out);
+                  uint64_t min, uint64_t max, const char *unit, uint64_t *out);
 /** A decimal number > 0 and <= max (rates). */
 int cli_parse_rate(const char *cmd, const char *flag, const char *s,
                    double max, double *out);

@@ -167,8 +167,8 @@ struct batch {
   /* input */
   const char *in_name;
   int in_fd;
-  int in_sync;     /* regular file: read when needed, no event */
-  int in_flags;    /* original fcntl flags of a non-blocking input */
+  int in_sync;  /* regular file: read when needed, no event */
+  int in_flags; /* original fcntl flags of a non-blocking input */
   int in_eof;
   int in_error;
   int in_skipping; /* discarding the rest of an overlong line */
@@ -201,8 +201,7 @@ static void print_error_field(batch *b, const char *text)
 {
   char *red = cli_redact_dup(&b->headers, text);
   fputs(",\"error\":", stdout);
-  cli_json_str(stdout, red ? red : "(out of memory)",
-               red ? strlen(red) : 15);
+  cli_json_str(stdout, red ? red : "(out of memory)", red ? strlen(red) : 15);
   free(red);
 }
 
@@ -215,8 +214,7 @@ static void count_code(batch *b, int code)
 }
 
 /* A line that never became a call (bad input or refused submit). */
-static void report_unsent(batch *b, uint64_t index, int code,
-                          const char *text)
+static void report_unsent(batch *b, uint64_t index, int code, const char *text)
 {
   printf("{\"index\":%llu,\"line\":%llu,\"status\":0,\"code\":\"%s\","
          "\"attempts\":0,\"ms\":0",
@@ -297,9 +295,8 @@ static void print_summary(batch *b)
 
   printf("{\"summary\":{\"calls\":%llu,\"ok\":%llu,\"failed\":%llu,"
          "\"input_errors\":%llu,\"errors\":{",
-         (unsigned long long)(b->ok + b->failed),
-         (unsigned long long)b->ok, (unsigned long long)b->failed,
-         (unsigned long long)b->input_errors);
+         (unsigned long long)(b->ok + b->failed), (unsigned long long)b->ok,
+         (unsigned long long)b->failed, (unsigned long long)b->input_errors);
   for (i = 1; i < NCODES; i++) {
     if (b->by_code[i]) {
       printf("%s\"%s\":%llu", first ? "" : ",", cmx_code_name(-(int)i),
@@ -322,8 +319,8 @@ static void print_summary(batch *b)
 
   if (!b->quiet) {
     fprintf(stderr, "callmux batch: %llu calls, %llu ok, %llu failed",
-            (unsigned long long)(b->ok + b->failed),
-            (unsigned long long)b->ok, (unsigned long long)b->failed);
+            (unsigned long long)(b->ok + b->failed), (unsigned long long)b->ok,
+            (unsigned long long)b->failed);
     if (b->input_errors) {
       fprintf(stderr, ", %llu bad input lines",
               (unsigned long long)b->input_errors);
@@ -336,9 +333,8 @@ static void print_summary(batch *b)
         first = 0;
       }
     }
-    fprintf(stderr, "%s in %.2f s, %.1f calls/s%s\n", first ? "" : ")",
-            secs, (double)b->finished / secs,
-            b->stopping ? " (interrupted)" : "");
+    fprintf(stderr, "%s in %.2f s, %.1f calls/s%s\n", first ? "" : ")", secs,
+            (double)b->finished / secs, b->stopping ? " (interrupted)" : "");
   }
 }
 
@@ -347,8 +343,7 @@ static void print_summary(batch *b)
 static void check_done(batch *b);
 static void refill(batch *b);
 
-static long file_body_read(void *buf, size_t cap, uint64_t pos,
-                           void *userdata)
+static long file_body_read(void *buf, size_t cap, uint64_t pos, void *userdata)
 {
   bcall *bc = userdata;
   ssize_t n;
@@ -393,8 +388,7 @@ static void bcall_free(bcall *bc)
   free(bc);
 }
 
-static void call_done(cmx_call *call, const cmx_response *res,
-                      void *userdata)
+static void call_done(cmx_call *call, const cmx_response *res, void *userdata)
 {
   bcall *bc = userdata;
   batch *b = bc->b;
@@ -451,8 +445,10 @@ static void submit_line(batch *b, const cli_line *ln, uint64_t index)
 
   req = cmx_request_new(ln->method, ln->url);
   if (!req) {
-    snprintf(msg, sizeof msg, "line %llu: the library refused the method "
-             "or URL", (unsigned long long)b->line_no);
+    snprintf(msg, sizeof msg,
+             "line %llu: the library refused the method "
+             "or URL",
+             (unsigned long long)b->line_no);
     bcall_free(bc);
     report_unsent(b, index, CMX_EINVAL, msg);
     return;
@@ -697,7 +693,8 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
   input_enable(b, 0);
   if (b->stopping == 1) {
     if (b->pending) {
-      fprintf(stderr, "callmux batch: %s: no more input is read; waiting "
+      fprintf(stderr,
+              "callmux batch: %s: no more input is read; waiting "
               "for %zu calls (again to cancel them)\n",
               sig == SIGINT ? "interrupted" : "terminated", b->pending);
     }
@@ -742,8 +739,7 @@ static int parse_args(batch *b, int argc, char **argv)
       have_burst = 1;
       break;
     case OPT_RETRIES:
-      if (cli_parse_u64(CMD, "--retries", optarg, 0, 20, "retries", &v) !=
-          0) {
+      if (cli_parse_u64(CMD, "--retries", optarg, 0, 20, "retries", &v) != 0) {
         return -1;
       }
       b->retries = (unsigned)v;
@@ -753,21 +749,21 @@ static int parse_args(batch *b, int argc, char **argv)
       b->retry_safe = 1;
       break;
     case OPT_DEADLINE:
-      if (cli_parse_u64(CMD, "--deadline", optarg, 1, 86400000,
-                        "milliseconds", &b->deadline) != 0) {
+      if (cli_parse_u64(CMD, "--deadline", optarg, 1, 86400000, "milliseconds",
+                        &b->deadline) != 0) {
         return -1;
       }
       break;
     case OPT_TIMEOUT:
-      if (cli_parse_u64(CMD, "--timeout", optarg, 1, 86400000,
-                        "milliseconds", &b->timeout) != 0) {
+      if (cli_parse_u64(CMD, "--timeout", optarg, 1, 86400000, "milliseconds",
+                        &b->timeout) != 0) {
         return -1;
       }
       break;
     case OPT_LANE:
       if (!cli_lane_ok(optarg)) {
         cli_err(CMD, "--lane: the name must be 1 to 200 printable "
-                "characters without spaces");
+                     "characters without spaces");
         return -1;
       }
       b->lane_name = optarg;
@@ -869,8 +865,7 @@ static int open_input(batch *b)
   } else {
     b->in_fd = open(b->in_name, O_RDONLY | O_CLOEXEC);
     if (b->in_fd < 0) {
-      cli_err(CMD, "cannot open input '%s': %s", b->in_name,
-              strerror(errno));
+      cli_err(CMD, "cannot open input '%s': %s", b->in_name, strerror(errno));
       return -1;
     }
   }
@@ -990,8 +985,7 @@ int cli_cmd_batch(int argc, char **argv)
     goto out;
   }
   if (!b->in_sync) {
-    b->in_ev = event_new(b->base, b->in_fd, EV_READ | EV_PERSIST, on_input,
-                         b);
+    b->in_ev = event_new(b->base, b->in_fd, EV_READ | EV_PERSIST, on_input, b);
   }
   b->sig_int = evsignal_new(b->base, SIGINT, on_signal, b);
   b->sig_term = evsignal_new(b->base, SIGTERM, on_signal, b);

@@ -186,9 +186,8 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *userdata)
 
   st->finished = 1;
   if (st->verbose && status) {
-    static const char *shown[] = {"Content-Type", "Content-Length",
-                                  "Location", "Retry-After",
-                                  "ratelimit-reset"};
+    static const char *shown[] = {"Content-Type", "Content-Length", "Location",
+                                  "Retry-After", "ratelimit-reset"};
     size_t i;
     cli_redact_printf(stderr, &st->headers, "< HTTP %ld\n", status);
     for (i = 0; i < sizeof shown / sizeof shown[0]; i++) {
@@ -202,8 +201,8 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *userdata)
   if (code == CMX_OK) {
     print_success(st, res);
     if (!st->quiet) {
-      fprintf(stderr, "callmux request: HTTP %ld, %u attempt%s, %llu ms", status,
-              attempts, attempts == 1 ? "" : "s", ms);
+      fprintf(stderr, "callmux request: HTTP %ld, %u attempt%s, %llu ms",
+              status, attempts, attempts == 1 ? "" : "s", ms);
       if (st->out_fd >= 0) {
         fprintf(stderr, ", %llu bytes written to %s",
                 (unsigned long long)cmx_response_body_bytes(res),
@@ -228,10 +227,9 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *userdata)
   se = cmx_response_service_error(res);
   if (se) {
     size_t i;
-    cli_redact_printf(stderr, &st->headers,
-                      "callmux request: service error%s%s: %s\n",
-                      se->kind ? " " : "", se->kind ? se->kind : "",
-                      se->message);
+    cli_redact_printf(
+        stderr, &st->headers, "callmux request: service error%s%s: %s\n",
+        se->kind ? " " : "", se->kind ? se->kind : "", se->message);
     for (i = 0; i < se->ndetails; i++) {
       cli_redact_printf(stderr, &st->headers, "  %s\n", se->details[i]);
     }
@@ -290,8 +288,7 @@ int cli_cmd_request(int argc, char **argv)
 
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":X:H:d:o:vqh", longopts, NULL)) !=
-         -1) {
+  while ((c = getopt_long(argc, argv, ":X:H:d:o:vqh", longopts, NULL)) != -1) {
     switch (c) {
     case 'X':
       method = optarg;
@@ -324,14 +321,14 @@ int cli_cmd_request(int argc, char **argv)
       st.out_path = optarg;
       break;
     case OPT_TIMEOUT:
-      if (cli_parse_u64(CMD, "--timeout", optarg, 1, 86400000,
-                        "milliseconds", &timeout) != 0) {
+      if (cli_parse_u64(CMD, "--timeout", optarg, 1, 86400000, "milliseconds",
+                        &timeout) != 0) {
         goto out;
       }
       break;
     case OPT_DEADLINE:
-      if (cli_parse_u64(CMD, "--deadline", optarg, 1, 86400000,
-                        "milliseconds", &deadline) != 0) {
+      if (cli_parse_u64(CMD, "--deadline", optarg, 1, 86400000, "milliseconds",
+                        &deadline) != 0) {
         goto out;
       }
       break;
@@ -395,19 +392,21 @@ int cli_cmd_request(int argc, char **argv)
     goto out;
   }
   if (argc - optind > 1) {
-    cli_err(CMD, "expected one URL, got %d arguments (quote URLs with & "
-            "or spaces)", argc - optind);
+    cli_err(CMD,
+            "expected one URL, got %d arguments (quote URLs with & "
+            "or spaces)",
+            argc - optind);
     goto out;
   }
   url = argv[optind];
   if (!cli_url_ok(url)) {
     cli_err(CMD, "URL: must be absolute http:// or https:// with a host "
-            "and no spaces");
+                 "and no spaces");
     goto out;
   }
   if (method && !cli_method_ok(method)) {
     cli_err(CMD, "-X: the method must be an upper-case token of 1 to 15 "
-            "letters (GET, POST, ...)");
+                 "letters (GET, POST, ...)");
     goto out;
   }
   if (data && data_file) {
@@ -419,8 +418,7 @@ int cli_cmd_request(int argc, char **argv)
     goto out;
   }
   if (ca_file && access(ca_file, R_OK) != 0) {
-    cli_err(CMD, "--ca-file: cannot read '%s': %s", ca_file,
-            strerror(errno));
+    cli_err(CMD, "--ca-file: cannot read '%s': %s", ca_file, strerror(errno));
     goto out;
   }
   if (data_file) {
@@ -440,8 +438,8 @@ int cli_cmd_request(int argc, char **argv)
   if (st.out_path) {
     struct stat sb;
     created_out = stat(st.out_path, &sb) != 0;
-    st.out_fd = open(st.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-                     0644);
+    st.out_fd =
+        open(st.out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (st.out_fd < 0) {
       cli_err(CMD, "--out: cannot open '%s' for writing: %s", st.out_path,
               strerror(errno));
@@ -473,7 +471,7 @@ int cli_cmd_request(int argc, char **argv)
   engine = cmx_engine_new(NULL, opts);
   if (!engine) {
     cli_err(CMD, "could not start the engine (libcurl or libevent failed "
-            "to initialise)");
+                 "to initialise)");
     goto out;
   }
 

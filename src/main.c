@@ -89,15 +89,19 @@ int main(int argc, char **argv)
       return cli_cmd_batch(2, v);
     }
     if (argc > 2) {
-      fprintf(stderr, "callmux help: unknown command '%s' (commands: "
-              "request, batch, version, help)\n", argv[2]);
+      fprintf(stderr,
+              "callmux help: unknown command '%s' (commands: "
+              "request, batch, version, help)\n",
+              argv[2]);
       return CLI_EXIT_USAGE;
     }
     usage(stdout);
     return CLI_EXIT_OK;
   }
-  fprintf(stderr, "callmux: unknown command '%s' (commands: request, "
-          "batch, version, help)\n", cmd);
+  fprintf(stderr,
+          "callmux: unknown command '%s' (commands: request, "
+          "batch, version, help)\n",
+          cmd);
   usage(stderr);
   return CLI_EXIT_USAGE;
 }

@@ -69,8 +69,7 @@ static const char *secret_at(const cli_headers *h, const char *s, size_t len,
   return NULL;
 }
 
-void cli_redact_write(FILE *f, const cli_headers *h, const char *s,
-                      size_t len)
+void cli_redact_write(FILE *f, const cli_headers *h, const char *s, size_t len)
 {
   size_t i = 0, start = 0;
 

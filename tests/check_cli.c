@@ -107,8 +107,7 @@ static void env_up(env *e, int with_sim)
   e->svc = sim_service_add(e->sim, "generic", 0, 0);
   ck_assert_ptr_nonnull(e->svc);
   ck_assert_int_eq(sim_generic_attach(e->svc), 0);
-  ck_assert_int_eq(sim_route(e->svc, "GET", "/cli/conc", conc_handler, e),
-                   0);
+  ck_assert_int_eq(sim_route(e->svc, "GET", "/cli/conc", conc_handler, e), 0);
   e->url = sim_service_url(e->svc);
   e->hold_ms = 20;
 }
@@ -208,8 +207,7 @@ static void reap(run *r, int flags)
   pid_t p = wait4(r->pid, &status, flags, &ru);
   if (p == r->pid) {
     r->exited = 1;
-    r->code = WIFEXITED(status) ? WEXITSTATUS(status)
-                                : 128 + WTERMSIG(status);
+    r->code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     r->maxrss_kb = ru.ru_maxrss;
   }
 }
@@ -304,9 +302,9 @@ static void run_cli(env *e, run *r, const char *in, ...)
 
 #define RUN(e, r, ...) run_cli((e), (r), NULL, __VA_ARGS__, (char *)NULL)
 
-#define ck_assert_exit(r, want)                                             \
-  ck_assert_msg((r)->code == (want),                                        \
-                "exit %d, wanted %d\nstdout: %.2000s\nstderr: %.2000s",     \
+#define ck_assert_exit(r, want)                                               \
+  ck_assert_msg((r)->code == (want),                                          \
+                "exit %d, wanted %d\nstdout: %.2000s\nstderr: %.2000s",       \
                 (r)->code, (want), (r)->out, (r)->err)
 
 static int has(const char *hay, const char *needle)
@@ -314,9 +312,9 @@ static int has(const char *hay, const char *needle)
   return strstr(hay, needle) != NULL;
 }
 
-#define ck_assert_has(hay, needle)                                          \
-  ck_assert_msg(has((hay), (needle)), "'%s' not found in: %.3000s",         \
-                (needle), (hay))
+#define ck_assert_has(hay, needle)                                            \
+  ck_assert_msg(has((hay), (needle)), "'%s' not found in: %.3000s", (needle), \
+                (hay))
 
 /* A TCP port on 127.0.0.1 that nothing listens on. */
 static unsigned closed_port(void)
@@ -344,7 +342,8 @@ START_TEST(t_line_parse)
   char err[256];
   cli_line ln;
 
-#define PARSE(s) (strcpy(buf, (s)), cli_line_parse(buf, strlen(buf), &ln, err, sizeof err))
+#define PARSE(s)                                                              \
+  (strcpy(buf, (s)), cli_line_parse(buf, strlen(buf), &ln, err, sizeof err))
   ck_assert_int_eq(PARSE(""), 0);
   ck_assert_int_eq(PARSE("   \t \r"), 0);
   ck_assert_int_eq(PARSE("# GET http://x/"), 0);
@@ -536,9 +535,7 @@ static const struct usage_case {
     {{"request", "--timeout", "abc", "http://127.0.0.1:9/", NULL},
      2,
      "--timeout: expected a whole number of milliseconds from 1"},
-    {{"request", "--timeout", "0", "http://127.0.0.1:9/", NULL},
-     2,
-     "got '0'"},
+    {{"request", "--timeout", "0", "http://127.0.0.1:9/", NULL}, 2, "got '0'"},
     {{"request", "--deadline", "5s", "http://127.0.0.1:9/", NULL},
      2,
      "--deadline: expected"},
@@ -569,8 +566,7 @@ static const struct usage_case {
     {{"request", "http://127.0.0.1:9/", "--timeout", NULL},
      2,
      "option '--timeout' needs a value"},
-    {{"request", "--data-file", "/nonexistent/x", "http://127.0.0.1:9/",
-      NULL},
+    {{"request", "--data-file", "/nonexistent/x", "http://127.0.0.1:9/", NULL},
      2,
      "--data-file: cannot open '/nonexistent/x'"},
     {{"request", "--ca-file", "/nonexistent/ca.pem", "http://127.0.0.1:9/",
@@ -792,8 +788,7 @@ START_TEST(t_request_files)
 
   /* a failed call leaves no file it created */
   path_in(&e, "never.bin", out, sizeof out);
-  RUN(&e, &r, "request", "--out", out,
-      url_of(&e, "/status/500", u, sizeof u));
+  RUN(&e, &r, "request", "--out", out, url_of(&e, "/status/500", u, sizeof u));
   ck_assert_exit(&r, 1);
   ck_assert_int_ne(stat(out, &sb), 0);
   run_free(&r);
@@ -854,8 +849,7 @@ START_TEST(t_request_secret_never_printed)
 
   /* failures with retries and -v: the secret is in none of the output */
   RUN(&e, &r, "request", "-v", "--retries", "1", "--secret-header",
-      "Authorization: Bearer " SECRET,
-      url_of(&e, "/status/503", u, sizeof u));
+      "Authorization: Bearer " SECRET, url_of(&e, "/status/503", u, sizeof u));
   ck_assert_exit(&r, 1);
   ck_assert_has(r.err, "503");
   ck_assert(!has(r.err, SECRET));
@@ -969,22 +963,21 @@ START_TEST(t_batch_mixed)
   write_file(body, data, 100000);
   free(data);
   snprintf(text, sizeof text,
-           "# a comment\n"                      /* 1 */
-           "GET %s/json\n"                      /* 2: idx 0 */
-           "POST %s/echo {\"k\": 1}\n"          /* 3: idx 1 */
-           "POST %s/echo hello world\r\n"       /* 4: idx 2 */
-           "PUT %s/sink @%s\n"                  /* 5: idx 3 */
-           "GET %s/status/404\n"                /* 6: idx 4 */
-           "get %s/json\n"                      /* 7: idx 5, bad */
-           "POST %s/echo {bad json\n"           /* 8: idx 6, bad */
-           "\n"                                 /* 9 */
-           "GET %s/json",                       /* 10: idx 7, no EOL */
+           "# a comment\n"                /* 1 */
+           "GET %s/json\n"                /* 2: idx 0 */
+           "POST %s/echo {\"k\": 1}\n"    /* 3: idx 1 */
+           "POST %s/echo hello world\r\n" /* 4: idx 2 */
+           "PUT %s/sink @%s\n"            /* 5: idx 3 */
+           "GET %s/status/404\n"          /* 6: idx 4 */
+           "get %s/json\n"                /* 7: idx 5, bad */
+           "POST %s/echo {bad json\n"     /* 8: idx 6, bad */
+           "\n"                           /* 9 */
+           "GET %s/json",                 /* 10: idx 7, no EOL */
            e.url, e.url, e.url, e.url, body, e.url, e.url, e.url, e.url);
   path_in(&e, "input.txt", in, sizeof in);
   write_file(in, text, strlen(text));
 
-  RUN(&e, &r, "batch", "-c", "2", "--retries", "0", "--body", "--stats",
-      in);
+  RUN(&e, &r, "batch", "-c", "2", "--retries", "0", "--body", "--stats", in);
   ck_assert_exit(&r, 1);
   bout_parse(&b, r.out);
   ck_assert_uint_eq(b.nlines, 8);
@@ -1151,14 +1144,13 @@ START_TEST(t_batch_bounded_memory)
   path_in(&e, "small.txt", in, sizeof in);
   f = fopen(in, "w");
   ck_assert_ptr_nonnull(f);
-  snprintf(line, sizeof line, "GET %s/cli/conc {\"pad\":\"%0100d\"}\n",
-           e.url, 0);
+  snprintf(line, sizeof line, "GET %s/cli/conc {\"pad\":\"%0100d\"}\n", e.url,
+           0);
   for (i = 0; i < 10; i++) {
     fputs(line, f);
   }
   fclose(f);
-  RUN(&e, &small, "batch", "-q", "-c", "2", "-r", "200", "--window", "16",
-      in);
+  RUN(&e, &small, "batch", "-q", "-c", "2", "-r", "200", "--window", "16", in);
   ck_assert_exit(&small, 0);
 
   /* 200,000 lines (30 MB): interrupted after 20 calls, it must have read
