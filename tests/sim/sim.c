@@ -144,7 +144,6 @@ struct sim {
   sim_hook *free_hooks, **free_tail;
   sim_fault_ent *faults, **faults_tail;
   sim_req *live; /* doubly linked */
-  uint64_t fault_seq;
   char *tls_dir, *tls_cert, *tls_key;
   SSL_CTX *ssl_ctx;
   int freeing;
@@ -1511,9 +1510,16 @@ sim_fault_add(sim *s, const sim_fault *f)
   e->left = f->count > 0 ? f->count : -1;
   e->every = f->every;
   e->percent = f->percent;
-  s->fault_seq++;
-  e->prng = 0x9E3779B97F4A7C15ULL * s->fault_seq ^
-            (uint64_t)sim_config_long(s, "sim.seed", 1);
+  {
+    /* Seeded by the fault's place in the list and "sim.seed": the same
+     * faults added after a reset fire on the same requests. */
+    uint64_t idx = 1;
+    sim_fault_ent *o;
+    for (o = s->faults; o; o = o->next)
+      idx++;
+    e->prng = 0x9E3779B97F4A7C15ULL * idx ^
+              (uint64_t)sim_config_long(s, "sim.seed", 1);
+  }
   if (!e->prng)
     e->prng = 1;
   *s->faults_tail = e;
