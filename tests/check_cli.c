@@ -1047,6 +1047,88 @@ START_TEST(t_batch_mixed)
 }
 END_TEST
 
+START_TEST(t_batch_retries_deadline)
+{
+  env e;
+  run r = {0};
+  bout b;
+  char in[256], text[1024];
+  sim_fault f;
+  struct json_object *o;
+
+  env_up(&e, 1);
+  /* two 503s then success: --retries 3 gets through on the third attempt;
+   * the /slow call hits its deadline */
+  memset(&f, 0, sizeof f);
+  f.service = "generic";
+  f.method = "GET";
+  f.path = "/status/*";
+  f.kind = SIM_FAULT_STATUS;
+  f.status = 503;
+  f.count = 2;
+  ck_assert_int_eq(sim_fault_add(e.sim, &f), 0);
+  snprintf(text, sizeof text,
+           "GET %s/status/200\n"
+           "GET %s/slow/5000\n",
+           e.url, e.url);
+  path_in(&e, "input.txt", in, sizeof in);
+  write_file(in, text, strlen(text));
+  RUN(&e, &r, "batch", "-c", "1", "--retries", "3", "--deadline", "400", in);
+  ck_assert_exit(&r, 1);
+  bout_parse(&b, r.out);
+  ck_assert_uint_eq(b.nlines, 2);
+  o = by_line(&b, 1);
+  ck_assert_str_eq(jstr(o, "code"), "OK");
+  ck_assert_int_eq(jint(o, "status"), 200);
+  ck_assert_int_eq(jint(o, "attempts"), 3);
+  o = by_line(&b, 2);
+  ck_assert_str_eq(jstr(o, "code"), "ETIMEDOUT");
+  ck_assert_int_eq(jint(b.summary, "ok"), 1);
+  ck_assert_int_eq(jint(b.summary, "failed"), 1);
+  bout_free(&b);
+  run_free(&r);
+
+  /* --retries 0: the first 503 is final */
+  sim_fault_clear(e.sim);
+  ck_assert_int_eq(sim_fault_add(e.sim, &f), 0);
+  snprintf(text, sizeof text, "GET %s/status/200\n", e.url);
+  write_file(in, text, strlen(text));
+  RUN(&e, &r, "batch", "--retries", "0", in);
+  ck_assert_exit(&r, 1);
+  bout_parse(&b, r.out);
+  o = by_line(&b, 1);
+  ck_assert_str_eq(jstr(o, "code"), "EHTTP");
+  ck_assert_int_eq(jint(o, "status"), 503);
+  ck_assert_int_eq(jint(o, "attempts"), 1);
+  bout_free(&b);
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
+START_TEST(t_request_redirect)
+{
+  env e;
+  run r = {0};
+  char u[512], target[256];
+
+  env_up(&e, 1);
+  snprintf(u, sizeof u, "%s/redirect?to=%s", e.url,
+           url_of(&e, "/json", target, sizeof target));
+  /* not followed unless asked: the 302 is the answer */
+  RUN(&e, &r, "request", u);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.err, "HTTP 302");
+  run_free(&r);
+  RUN(&e, &r, "request", "--follow", "2", u);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.err, "HTTP 200");
+  ck_assert_has(r.out, "\"ok\"");
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
 static size_t make_lines(char *buf, size_t cap, env *e, const char *path,
                          unsigned n)
 {
@@ -1210,11 +1292,13 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, t_request_errors);
   tcase_add_test(tc, t_request_files);
   tcase_add_test(tc, t_request_secret_never_printed);
+  tcase_add_test(tc, t_request_redirect);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("batch");
   tcase_add_test(tc, t_batch_mixed);
   tcase_add_test(tc, t_batch_concurrency_cap);
+  tcase_add_test(tc, t_batch_retries_deadline);
   tcase_add_test(tc, t_batch_stdin_pipe);
   tcase_add_test(tc, t_batch_bounded_memory);
   suite_add_tcase(s, tc);
