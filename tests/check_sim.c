@@ -275,8 +275,11 @@ static void
 h_defer(sim_req *r, void *arg)
 {
   fx *f = arg;
-  struct timeval tv = {0, 1000 * atoi(sim_req_param(r, 0))};
+  int ms = atoi(sim_req_param(r, 0));
+  struct timeval tv;
 
+  tv.tv_sec = ms / 1000;
+  tv.tv_usec = (ms % 1000) * 1000;
   sim_req_defer(r);
   f->held = r;
   evtimer_add(f->later, &tv);
@@ -395,7 +398,7 @@ START_TEST(test_defer)
   ck_assert_str_eq(j[0].resp, "later");
   /* The client gives up first: the request stays valid, the reply is
    * discarded, nothing leaks. */
-  job_url(&j[1], f.t, "/defer/600");
+  job_url(&j[1], f.t, "/defer/1500");
   j[1].timeout_ms = 150;
   run_jobs(f.base, &j[1], 1);
   ck_assert_int_eq(j[1].rc, CURLE_OPERATION_TIMEDOUT);
@@ -403,7 +406,7 @@ START_TEST(test_defer)
   ck_assert_ptr_nonnull(f.held);
   ck_assert_int_eq(sim_req_gone(f.held), 1);
   ck_assert_int_eq(sim_counter(f.s, "sim.clients_gone"), 1);
-  spin(f.base, 700);
+  spin(f.base, 1600);
   ck_assert_ptr_null(f.held);
   job_clear(j, 2);
   fx_teardown(&f);
