@@ -44,8 +44,7 @@ typedef struct job {
   uint64_t got, bad;
 } job;
 
-static size_t
-on_body(char *p, size_t sz, size_t n, void *ud)
+static size_t on_body(char *p, size_t sz, size_t n, void *ud)
 {
   job *j = ud;
   size_t len = sz * n, i;
@@ -72,8 +71,7 @@ on_body(char *p, size_t sz, size_t n, void *ud)
   return len;
 }
 
-static size_t
-on_header(char *p, size_t sz, size_t n, void *ud)
+static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 {
   job *j = ud;
   size_t len = sz * n;
@@ -86,8 +84,7 @@ on_header(char *p, size_t sz, size_t n, void *ud)
   return len;
 }
 
-static void
-job_do(job *j)
+static void job_do(job *j)
 {
   CURL *c = curl_easy_init();
   struct curl_slist *h = NULL;
@@ -107,8 +104,7 @@ job_do(job *j)
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, j->method);
   if (j->body) {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, j->body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                     (curl_off_t)j->body_len);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)j->body_len);
     h = curl_slist_append(h, "Content-Type: application/json");
   }
   if (j->header)
@@ -129,8 +125,7 @@ typedef struct batch {
   atomic_int done;
 } batch;
 
-static void *
-batch_thread(void *arg)
+static void *batch_thread(void *arg)
 {
   batch *b = arg;
   size_t i;
@@ -146,8 +141,7 @@ typedef struct tick {
   struct event_base *base;
 } tick;
 
-static void
-on_tick2(evutil_socket_t fd, short what, void *arg)
+static void on_tick2(evutil_socket_t fd, short what, void *arg)
 {
   tick *t = arg;
   (void)fd;
@@ -157,8 +151,7 @@ on_tick2(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run the jobs one after another on a thread while the loop serves them. */
-static void
-run_jobs(struct event_base *base, job *jobs, size_t n)
+static void run_jobs(struct event_base *base, job *jobs, size_t n)
 {
   batch b;
   tick t;
@@ -181,8 +174,7 @@ run_jobs(struct event_base *base, job *jobs, size_t n)
 }
 
 /* Let the loop run for `ms` (to let closes and timers be handled). */
-static void
-spin(struct event_base *base, unsigned ms)
+static void spin(struct event_base *base, unsigned ms)
 {
   struct timeval tv;
 
@@ -192,15 +184,13 @@ spin(struct event_base *base, unsigned ms)
   event_base_dispatch(base);
 }
 
-static void
-job_url(job *j, sim_service *svc, const char *path)
+static void job_url(job *j, sim_service *svc, const char *path)
 {
   memset(j, 0, sizeof(*j));
   snprintf(j->url, sizeof(j->url), "%s%s", sim_service_url(svc), path);
 }
 
-static void
-job_clear(job *j, size_t n)
+static void job_clear(job *j, size_t n)
 {
   size_t i;
 
@@ -218,12 +208,11 @@ typedef struct fx {
   sim_service *gen; /* generic routes */
   sim_service *t;   /* test routes */
   int resets;
-  sim_req *held;    /* a deferred request */
+  sim_req *held; /* a deferred request */
   struct event *later;
 } fx;
 
-static void
-h_caps(sim_req *r, void *arg)
+static void h_caps(sim_req *r, void *arg)
 {
   char buf[512];
   const char *vals[4];
@@ -239,8 +228,7 @@ h_caps(sim_req *r, void *arg)
   sim_reply_text(r, 200, buf);
 }
 
-static void
-h_post_only(sim_req *r, void *arg)
+static void h_post_only(sim_req *r, void *arg)
 {
   struct json_object *o = sim_req_json(r), *v;
   (void)arg;
@@ -252,15 +240,13 @@ h_post_only(sim_req *r, void *arg)
   sim_reply_json(r, 201, json_object_get(o));
 }
 
-static void
-h_forgets(sim_req *r, void *arg)
+static void h_forgets(sim_req *r, void *arg)
 {
   (void)r;
   (void)arg; /* never replies: the framework answers 500 */
 }
 
-static void
-on_later(evutil_socket_t fd, short what, void *arg)
+static void on_later(evutil_socket_t fd, short what, void *arg)
 {
   fx *f = arg;
   (void)fd;
@@ -271,8 +257,7 @@ on_later(evutil_socket_t fd, short what, void *arg)
   }
 }
 
-static void
-h_defer(sim_req *r, void *arg)
+static void h_defer(sim_req *r, void *arg)
 {
   fx *f = arg;
   int ms = atoi(sim_req_param(r, 0));
@@ -285,14 +270,12 @@ h_defer(sim_req *r, void *arg)
   evtimer_add(f->later, &tv);
 }
 
-static void
-on_reset(void *arg)
+static void on_reset(void *arg)
 {
   ((fx *)arg)->resets++;
 }
 
-static void
-fx_setup(fx *f)
+static void fx_setup(fx *f)
 {
   memset(f, 0, sizeof(*f));
   f->base = event_base_new();
@@ -315,8 +298,7 @@ fx_setup(fx *f)
   ck_assert_int_eq(sim_on_reset(f->s, on_reset, f), 0);
 }
 
-static void
-fx_teardown(fx *f)
+static void fx_teardown(fx *f)
 {
   sim_free(f->s);
   event_free(f->later);
@@ -337,9 +319,9 @@ START_TEST(test_routing)
   j[0].header = "X-Test: yes";
   job_url(&j[1], f.t, "/files/dir/sub/name.txt");
   job_url(&j[2], f.t, "/files");
-  job_url(&j[3], f.t, "/a/x/b");        /* one segment short */
-  job_url(&j[4], f.t, "/a/x/b/y/z");    /* one too many */
-  job_url(&j[5], f.t, "/items");        /* GET on a POST route */
+  job_url(&j[3], f.t, "/a/x/b");     /* one segment short */
+  job_url(&j[4], f.t, "/a/x/b/y/z"); /* one too many */
+  job_url(&j[5], f.t, "/items");     /* GET on a POST route */
   job_url(&j[6], f.t, "/items");
   j[6].method = "POST";
   j[6].body = "{\"n\":7}";
@@ -353,7 +335,8 @@ START_TEST(test_routing)
   ck_assert_int_eq(j[0].status, 200);
   ck_assert_str_eq(j[0].resp, "GET|/a/x1/b/y 2|x1|y 2|hello there|2|two|yes");
   ck_assert_int_eq(j[1].status, 200);
-  ck_assert_str_eq(j[1].resp, "GET|/files/dir/sub/name.txt|dir/sub/name.txt|-|-|0|-|-");
+  ck_assert_str_eq(j[1].resp,
+                   "GET|/files/dir/sub/name.txt|dir/sub/name.txt|-|-|0|-|-");
   ck_assert_int_eq(j[2].status, 200);
   ck_assert_str_eq(j[2].resp, "GET|/files||-|-|0|-|-");
   ck_assert_int_eq(j[3].status, 404);
@@ -384,7 +367,8 @@ START_TEST(test_routing)
 }
 END_TEST
 
-/* ---- deferred replies ---------------------------------------------------- */
+/* ---- deferred replies ----------------------------------------------------
+ */
 
 START_TEST(test_defer)
 {
@@ -413,11 +397,11 @@ START_TEST(test_defer)
 }
 END_TEST
 
-/* ---- faults --------------------------------------------------------------- */
+/* ---- faults ---------------------------------------------------------------
+ */
 
-static void
-add_fault(sim *s, const char *path, sim_fault_kind kind, int status,
-          int count)
+static void add_fault(sim *s, const char *path, sim_fault_kind kind,
+                      int status, int count)
 {
   sim_fault fl;
 
@@ -596,7 +580,8 @@ START_TEST(test_fault_selection)
 }
 END_TEST
 
-/* ---- the control API ------------------------------------------------------ */
+/* ---- the control API ------------------------------------------------------
+ */
 
 START_TEST(test_control_api)
 {
@@ -608,8 +593,9 @@ START_TEST(test_control_api)
   sim_count(f.s, "t.custom", 5);
   job_url(&j[0], f.t, "/_sim/faults");
   j[0].method = "POST";
-  j[0].body = "{\"service\":\"generic\",\"path\":\"/json\",\"kind\":\"status\","
-              "\"status\":429,\"retry_after\":\"2\",\"count\":1}";
+  j[0].body =
+      "{\"service\":\"generic\",\"path\":\"/json\",\"kind\":\"status\","
+      "\"status\":429,\"retry_after\":\"2\",\"count\":1}";
   j[0].body_len = strlen(j[0].body);
   job_url(&j[1], f.gen, "/json");
   job_url(&j[2], f.gen, "/json");
@@ -675,7 +661,8 @@ START_TEST(test_control_api)
 }
 END_TEST
 
-/* ---- generic routes --------------------------------------------------------- */
+/* ---- generic routes
+ * --------------------------------------------------------- */
 
 START_TEST(test_generic_routes)
 {
@@ -761,8 +748,7 @@ START_TEST(test_generic_routes)
 }
 END_TEST
 
-static int
-header_long(const char *hdrs, const char *name)
+static int header_long(const char *hdrs, const char *name)
 {
   const char *p = strcasestr(hdrs, name);
   return p ? atoi(p + strlen(name)) : -1;
@@ -786,8 +772,7 @@ START_TEST(test_limited)
   for (i = 0; i < 3; i++) {
     ck_assert_int_eq(j[i].status, 200);
     ck_assert_int_eq(header_long(j[i].hdrs, "ratelimit-limit: "), 3);
-    ck_assert_int_eq(header_long(j[i].hdrs, "ratelimit-remaining: "),
-                     2 - i);
+    ck_assert_int_eq(header_long(j[i].hdrs, "ratelimit-remaining: "), 2 - i);
   }
   for (i = 3; i < 5; i++) {
     ck_assert_int_eq(j[i].status, 429);
@@ -815,7 +800,8 @@ START_TEST(test_limited)
 }
 END_TEST
 
-/* ---- TLS ------------------------------------------------------------------- */
+/* ---- TLS -------------------------------------------------------------------
+ */
 
 START_TEST(test_tls)
 {
@@ -859,7 +845,8 @@ START_TEST(test_tls)
 }
 END_TEST
 
-/* ---- callmux-sim ------------------------------------------------------------- */
+/* ---- callmux-sim
+ * ------------------------------------------------------------- */
 
 START_TEST(test_program)
 {
@@ -925,8 +912,7 @@ START_TEST(test_program)
 }
 END_TEST
 
-static Suite *
-sim_suite(void)
+static Suite *sim_suite(void)
 {
   Suite *s = suite_create("sim");
   TCase *tc = tcase_create("framework");
@@ -945,8 +931,7 @@ sim_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr;
   int failed;

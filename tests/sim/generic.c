@@ -46,8 +46,7 @@ typedef struct generic {
   limit_key *keys;
 } generic;
 
-static uint64_t
-now_ms(void)
+static uint64_t now_ms(void)
 {
   struct timespec ts;
 
@@ -55,8 +54,7 @@ now_ms(void)
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void
-generic_reset(void *arg)
+static void generic_reset(void *arg)
 {
   generic *g = arg;
 
@@ -70,8 +68,7 @@ generic_reset(void *arg)
   }
 }
 
-static void
-generic_free(void *arg)
+static void generic_free(void *arg)
 {
   generic_reset(arg);
   free(arg);
@@ -79,8 +76,7 @@ generic_free(void *arg)
 
 /* ---- /echo ---------------------------------------------------------- */
 
-static void
-h_echo(sim_req *r, void *arg)
+static void h_echo(sim_req *r, void *arg)
 {
   struct json_object *o = json_object_new_object(), *q, *h;
   struct evhttp_request *ev = sim_req_evhttp(r);
@@ -135,9 +131,9 @@ h_echo(sim_req *r, void *arg)
     char name[128];
     size_t i;
     for (i = 0; kv->key[i] && i < sizeof(name) - 1; i++)
-      name[i] = (char)((kv->key[i] >= 'A' && kv->key[i] <= 'Z')
-                           ? kv->key[i] + 32
-                           : kv->key[i]);
+      name[i] =
+          (char)((kv->key[i] >= 'A' && kv->key[i] <= 'Z') ? kv->key[i] + 32
+                                                          : kv->key[i]);
     name[i] = '\0';
     json_object_object_add(h, name, json_object_new_string(kv->value));
   }
@@ -151,8 +147,7 @@ h_echo(sim_req *r, void *arg)
 
 /* ---- /bytes/N --------------------------------------------------------- */
 
-static size_t
-fill_pattern(void *buf, size_t cap, uint64_t pos, void *arg)
+static size_t fill_pattern(void *buf, size_t cap, uint64_t pos, void *arg)
 {
   unsigned char *p = buf;
   unsigned v = (unsigned)(pos % 251);
@@ -167,8 +162,7 @@ fill_pattern(void *buf, size_t cap, uint64_t pos, void *arg)
   return cap;
 }
 
-static void
-h_bytes(sim_req *r, void *arg)
+static void h_bytes(sim_req *r, void *arg)
 {
   const char *n = sim_req_param(r, 0);
   char *end;
@@ -180,14 +174,13 @@ h_bytes(sim_req *r, void *arg)
     sim_reply_text(r, 400, "bytes/N: N must be a byte count (max 64 GiB)");
     return;
   }
-  sim_reply_stream(r, 200, "application/octet-stream", len, fill_pattern,
-                   NULL, NULL);
+  sim_reply_stream(r, 200, "application/octet-stream", len, fill_pattern, NULL,
+                   NULL);
 }
 
 /* ---- /sink ------------------------------------------------------------ */
 
-static void
-h_sink(sim_req *r, void *arg)
+static void h_sink(sim_req *r, void *arg)
 {
   struct evbuffer *in = evhttp_request_get_input_buffer(sim_req_evhttp(r));
   size_t total = evbuffer_get_length(in), i;
@@ -231,8 +224,7 @@ h_sink(sim_req *r, void *arg)
 
 /* ---- /slow/MS ---------------------------------------------------------- */
 
-static void
-slow_done(sim_req *r, void *arg)
+static void slow_done(sim_req *r, void *arg)
 {
   char msg[64];
 
@@ -240,8 +232,7 @@ slow_done(sim_req *r, void *arg)
   sim_reply(r, 200, "application/json", msg, strlen(msg));
 }
 
-static void
-h_slow(sim_req *r, void *arg)
+static void h_slow(sim_req *r, void *arg)
 {
   const char *n = sim_req_param(r, 0);
   char *end;
@@ -256,10 +247,10 @@ h_slow(sim_req *r, void *arg)
     sim_reply_text(r, 500, "sim: cannot arm a timer");
 }
 
-/* ---- /status/CODE -------------------------------------------------------- */
+/* ---- /status/CODE --------------------------------------------------------
+ */
 
-static void
-h_status(sim_req *r, void *arg)
+static void h_status(sim_req *r, void *arg)
 {
   const char *n = sim_req_param(r, 0), *ra = sim_req_query(r, "retry_after");
   char *end;
@@ -279,8 +270,7 @@ h_status(sim_req *r, void *arg)
 
 /* ---- /json ------------------------------------------------------------- */
 
-static void
-h_json(sim_req *r, void *arg)
+static void h_json(sim_req *r, void *arg)
 {
   generic *g = arg;
   char msg[64];
@@ -292,10 +282,10 @@ h_json(sim_req *r, void *arg)
   sim_reply(r, 200, "application/json", msg, strlen(msg));
 }
 
-/* ---- /redirect?to=URL ----------------------------------------------------- */
+/* ---- /redirect?to=URL -----------------------------------------------------
+ */
 
-static void
-h_redirect(sim_req *r, void *arg)
+static void h_redirect(sim_req *r, void *arg)
 {
   const char *to = sim_req_query(r, "to"), *st = sim_req_query(r, "status");
   int code = st ? atoi(st) : 302;
@@ -305,17 +295,16 @@ h_redirect(sim_req *r, void *arg)
     sim_reply_text(r, 400, "redirect: ?to=URL is required");
     return;
   }
-  if (code != 301 && code != 302 && code != 303 && code != 307 &&
-      code != 308)
+  if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
     code = 302;
   sim_reply_header(r, "Location", to);
   sim_reply(r, code, "application/json", "{}", 2);
 }
 
-/* ---- /limited/KEY ---------------------------------------------------------- */
+/* ---- /limited/KEY ----------------------------------------------------------
+ */
 
-static limit_key *
-limit_find(generic *g, const char *key, long limit)
+static limit_key *limit_find(generic *g, const char *key, long limit)
 {
   limit_key *k;
 
@@ -339,8 +328,7 @@ limit_find(generic *g, const char *key, long limit)
   return k;
 }
 
-static void
-h_limited(sim_req *r, void *arg)
+static void h_limited(sim_req *r, void *arg)
 {
   generic *g = arg;
   const char *key = sim_req_param(r, 0);
@@ -351,8 +339,8 @@ h_limited(sim_req *r, void *arg)
   limit_key *k;
 
   snprintf(cfg, sizeof(cfg), "generic.limit.%.200s", key);
-  limit = sim_config_long(g->s, cfg, sim_config_long(g->s, "generic.limit",
-                                                     10));
+  limit =
+      sim_config_long(g->s, cfg, sim_config_long(g->s, "generic.limit", 10));
   window = sim_config_long(g->s, "generic.window_ms", 1000);
   if (limit < 1)
     limit = 1;
@@ -408,7 +396,8 @@ h_limited(sim_req *r, void *arg)
   sim_reply_header(r, "ratelimit-limit", v);
   snprintf(v, sizeof(v), "%ld", remaining);
   sim_reply_header(r, "ratelimit-remaining", v);
-  snprintf(v, sizeof(v), "%llu", (unsigned long long)((reset_ms + 999) / 1000));
+  snprintf(v, sizeof(v), "%llu",
+           (unsigned long long)((reset_ms + 999) / 1000));
   sim_reply_header(r, "ratelimit-reset", v);
   snprintf(name, sizeof(name), "limited.%.200s.%s", key, ok ? "ok" : "429");
   sim_count(g->s, name, 1);
@@ -429,8 +418,7 @@ h_limited(sim_req *r, void *arg)
 
 /* ---- attach ------------------------------------------------------------- */
 
-int
-sim_generic_attach(sim_service *svc)
+int sim_generic_attach(sim_service *svc)
 {
   sim *s = sim_service_sim(svc);
   generic *g = calloc(1, sizeof(*g));

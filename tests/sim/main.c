@@ -30,15 +30,14 @@ static const struct {
   const char *name;
   attach_fn attach;
 } known[] = {
-    {"generic", sim_generic_attach},   {"partisci", sim_partisci_attach},
-    {"kentik", sim_kentik_attach},     {"synnefo", sim_synnefo_attach},
+    {"generic", sim_generic_attach},     {"partisci", sim_partisci_attach},
+    {"kentik", sim_kentik_attach},       {"synnefo", sim_synnefo_attach},
     {"pagerduty", sim_pagerduty_attach},
 };
 
 #define NKNOWN (sizeof(known) / sizeof(known[0]))
 
-static void
-usage(FILE *f)
+static void usage(FILE *f)
 {
   fprintf(f,
           "usage: callmux-sim [--port N] [--services LIST] [--tls]\n"
@@ -54,16 +53,14 @@ usage(FILE *f)
           "  --port-file F    also write the service lines to F\n");
 }
 
-static void
-on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
   (void)sig;
   (void)what;
   event_base_loopbreak(arg);
 }
 
-static int
-add_line(char **out, size_t *len, const char *name, const char *url)
+static int add_line(char **out, size_t *len, const char *name, const char *url)
 {
   size_t n = strlen(name) + strlen(url) + 2;
   char *p = realloc(*out, *len + n + 1);
@@ -76,8 +73,7 @@ add_line(char **out, size_t *len, const char *name, const char *url)
   return 0;
 }
 
-static int
-write_port_file(const char *path, const char *text)
+static int write_port_file(const char *path, const char *text)
 {
   char tmp[4096];
   FILE *f;
@@ -98,13 +94,12 @@ write_port_file(const char *path, const char *text)
   return 0;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   const char *services = "generic,partisci,kentik,synnefo,pagerduty";
   const char *port_file = NULL, *tls_dir = NULL;
-  char tmpdir[] = "/tmp/callmux-sim-XXXXXX", *list = NULL, *save = NULL,
-       *name, *out = NULL;
+  char tmpdir[] = "/tmp/callmux-sim-XXXXXX", *list = NULL, *save = NULL, *name,
+       *out = NULL;
   size_t outlen = 0;
   unsigned long port = 0;
   unsigned next;

@@ -45,14 +45,12 @@
 
 /* ---- small helpers ------------------------------------------------- */
 
-static char *
-xstrdup(const char *s)
+static char *xstrdup(const char *s)
 {
   return s ? strdup(s) : NULL;
 }
 
-static uint64_t
-fnv1a(const char *s)
+static uint64_t fnv1a(const char *s)
 {
   uint64_t h = 1469598103934665603ULL;
 
@@ -63,8 +61,7 @@ fnv1a(const char *s)
   return h;
 }
 
-static uint64_t
-prng_next(uint64_t *st)
+static uint64_t prng_next(uint64_t *st)
 {
   /* xorshift64*: deterministic for a given seed. */
   uint64_t x = *st;
@@ -185,11 +182,11 @@ struct sim_req {
   struct json_object *json;
   int json_done;
   req_state state;
-  int in_handler;    /* a handler is running on it */
-  int replied;       /* a reply was given while in the handler */
-  int held;          /* sim_req_defer: a handler keeps the pointer */
-  int gone;          /* client went away */
-  int truncate;      /* cut the reply (fault) */
+  int in_handler; /* a handler is running on it */
+  int replied;    /* a reply was given while in the handler */
+  int held;       /* sim_req_defer: a handler keeps the pointer */
+  int gone;       /* client went away */
+  int truncate;   /* cut the reply (fault) */
   sim_rt *route;
   struct event *timer;
   struct event *watch; /* notices a client closing while we wait */
@@ -202,8 +199,7 @@ struct sim_req {
 
 /* ---- counters ------------------------------------------------------ */
 
-static sim_counter_ent *
-counter_ent(sim *s, const char *name)
+static sim_counter_ent *counter_ent(sim *s, const char *name)
 {
   uint64_t h = fnv1a(name) % SIM_NBUCKETS;
   sim_counter_ent *e;
@@ -224,8 +220,7 @@ counter_ent(sim *s, const char *name)
   return e;
 }
 
-void
-sim_count(sim *s, const char *name, int64_t delta)
+void sim_count(sim *s, const char *name, int64_t delta)
 {
   sim_counter_ent *e = counter_ent(s, name);
 
@@ -233,8 +228,7 @@ sim_count(sim *s, const char *name, int64_t delta)
     e->value += delta;
 }
 
-int64_t
-sim_counter(sim *s, const char *name)
+int64_t sim_counter(sim *s, const char *name)
 {
   uint64_t h = fnv1a(name) % SIM_NBUCKETS;
   sim_counter_ent *e;
@@ -245,8 +239,7 @@ sim_counter(sim *s, const char *name)
   return 0;
 }
 
-struct json_object *
-sim_stats_json(sim *s)
+struct json_object *sim_stats_json(sim *s)
 {
   struct json_object *o = json_object_new_object();
   size_t i;
@@ -260,8 +253,7 @@ sim_stats_json(sim *s)
   return o;
 }
 
-static void
-count_status(sim_service *svc, int status)
+static void count_status(sim_service *svc, int status)
 {
   char name[128];
 
@@ -277,8 +269,7 @@ count_status(sim_service *svc, int status)
 
 /* ---- configuration -------------------------------------------------- */
 
-int
-sim_config_set(sim *s, const char *key, const char *value)
+int sim_config_set(sim *s, const char *key, const char *value)
 {
   sim_kv *kv;
   char *v;
@@ -310,8 +301,7 @@ sim_config_set(sim *s, const char *key, const char *value)
   return 0;
 }
 
-const char *
-sim_config_get(sim *s, const char *key, const char *dflt)
+const char *sim_config_get(sim *s, const char *key, const char *dflt)
 {
   sim_kv *kv;
 
@@ -321,8 +311,7 @@ sim_config_get(sim *s, const char *key, const char *dflt)
   return dflt;
 }
 
-long
-sim_config_long(sim *s, const char *key, long dflt)
+long sim_config_long(sim *s, const char *key, long dflt)
 {
   const char *v = sim_config_get(s, key, NULL);
   char *end;
@@ -339,8 +328,7 @@ sim_config_long(sim *s, const char *key, long dflt)
 
 /* ---- hooks ---------------------------------------------------------- */
 
-static int
-hook_add(sim_hook ***tail, sim_reset_fn fn, void *arg)
+static int hook_add(sim_hook ***tail, sim_reset_fn fn, void *arg)
 {
   sim_hook *h = calloc(1, sizeof(*h));
 
@@ -353,20 +341,17 @@ hook_add(sim_hook ***tail, sim_reset_fn fn, void *arg)
   return 0;
 }
 
-int
-sim_on_reset(sim *s, sim_reset_fn fn, void *arg)
+int sim_on_reset(sim *s, sim_reset_fn fn, void *arg)
 {
   return hook_add(&s->reset_tail, fn, arg);
 }
 
-int
-sim_on_free(sim *s, sim_reset_fn fn, void *arg)
+int sim_on_free(sim *s, sim_reset_fn fn, void *arg)
 {
   return hook_add(&s->free_tail, fn, arg);
 }
 
-void
-sim_reset(sim *s)
+void sim_reset(sim *s)
 {
   sim_hook *h;
   size_t i;
@@ -382,8 +367,7 @@ sim_reset(sim *s)
 
 /* ---- patterns ------------------------------------------------------- */
 
-static void
-pattern_free(sim_pattern *p)
+static void pattern_free(sim_pattern *p)
 {
   size_t i;
 
@@ -395,8 +379,7 @@ pattern_free(sim_pattern *p)
 }
 
 /* Split a pattern ("/a/b"; segments may be * or a final **). */
-static int
-pattern_parse(sim_pattern *p, const char *pattern)
+static int pattern_parse(sim_pattern *p, const char *pattern)
 {
   const char *c, *e;
   size_t n = 1, i = 0;
@@ -440,9 +423,8 @@ pattern_parse(sim_pattern *p, const char *pattern)
  * caps (malloc'd strings) when caps != NULL and returns the count;
  * -1 when it does not match.
  */
-static int
-pattern_match(const sim_pattern *p, const char *path, char **caps,
-              unsigned maxcaps)
+static int pattern_match(const sim_pattern *p, const char *path, char **caps,
+                         unsigned maxcaps)
 {
   const char *c = path + 1, *e;
   size_t i;
@@ -498,8 +480,7 @@ fail:
 
 /* ---- lifetime ------------------------------------------------------- */
 
-sim *
-sim_new(struct event_base *base)
+sim *sim_new(struct event_base *base)
 {
   sim *s;
   struct sigaction sa;
@@ -520,16 +501,14 @@ sim_new(struct event_base *base)
   return s;
 }
 
-struct event_base *
-sim_base(sim *s)
+struct event_base *sim_base(sim *s)
 {
   return s->base;
 }
 
 static void req_free(sim_req *r);
 
-static void
-hooks_free(sim_hook *h)
+static void hooks_free(sim_hook *h)
 {
   while (h) {
     sim_hook *n = h->next;
@@ -538,8 +517,7 @@ hooks_free(sim_hook *h)
   }
 }
 
-void
-sim_free(sim *s)
+void sim_free(sim *s)
 {
   sim_service *svc;
   sim_hook *h;
@@ -606,8 +584,7 @@ sim_free(sim *s)
 
 /* ---- TLS ------------------------------------------------------------- */
 
-static int
-run_openssl(const char *cert, const char *key)
+static int run_openssl(const char *cert, const char *key)
 {
   pid_t pid;
   int status;
@@ -623,8 +600,8 @@ run_openssl(const char *cert, const char *key)
     }
     execlp("openssl", "openssl", "req", "-x509", "-newkey", "rsa:2048",
            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-           "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key,
-           "-out", cert, (char *)NULL);
+           "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", key, "-out",
+           cert, (char *)NULL);
     _exit(127);
   }
   while (waitpid(pid, &status, 0) < 0)
@@ -633,8 +610,7 @@ run_openssl(const char *cert, const char *key)
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
-int
-sim_tls_init(sim *s, const char *dir)
+int sim_tls_init(sim *s, const char *dir)
 {
   char cert[4096], key[4096];
   SSL_CTX *ctx;
@@ -673,14 +649,12 @@ sim_tls_init(sim *s, const char *dir)
   return s->tls_dir && s->tls_cert && s->tls_key ? 0 : -1;
 }
 
-const char *
-sim_tls_ca_file(sim *s)
+const char *sim_tls_ca_file(sim *s)
 {
   return s->tls_cert;
 }
 
-static struct bufferevent *
-tls_bevcb(struct event_base *base, void *arg)
+static struct bufferevent *tls_bevcb(struct event_base *base, void *arg)
 {
   sim *s = arg;
   SSL *ssl = SSL_new(s->ssl_ctx);
@@ -688,9 +662,8 @@ tls_bevcb(struct event_base *base, void *arg)
 
   if (!ssl)
     return NULL;
-  bev = bufferevent_openssl_socket_new(base, -1, ssl,
-                                       BUFFEREVENT_SSL_ACCEPTING,
-                                       BEV_OPT_CLOSE_ON_FREE);
+  bev = bufferevent_openssl_socket_new(
+      base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) {
     SSL_free(ssl);
     return NULL;
@@ -703,8 +676,7 @@ tls_bevcb(struct event_base *base, void *arg)
 
 static void on_request(struct evhttp_request *ev, void *arg);
 
-sim_service *
-sim_service_add(sim *s, const char *name, unsigned port, int tls)
+sim_service *sim_service_add(sim *s, const char *name, unsigned port, int tls)
 {
   sim_service *svc;
   struct evhttp_bound_socket *h;
@@ -726,8 +698,8 @@ sim_service_add(sim *s, const char *name, unsigned port, int tls)
     goto fail;
   evhttp_set_allowed_methods(
       svc->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-                     EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+                     EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+                     EVHTTP_REQ_PATCH);
   evhttp_set_max_body_size(svc->http, (ev_ssize_t)512 * 1024 * 1024);
   evhttp_set_timeout(svc->http, 600);
   evhttp_set_gencb(svc->http, on_request, svc);
@@ -736,12 +708,11 @@ sim_service_add(sim *s, const char *name, unsigned port, int tls)
   h = evhttp_bind_socket_with_handle(svc->http, "127.0.0.1",
                                      (ev_uint16_t)port);
   if (!h) {
-    fprintf(stderr, "sim: cannot listen on 127.0.0.1:%u for %s\n", port,
-            name);
+    fprintf(stderr, "sim: cannot listen on 127.0.0.1:%u for %s\n", port, name);
     goto fail;
   }
-  if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&sa,
-                  &sl) < 0)
+  if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&sa, &sl) <
+      0)
     goto fail;
   svc->port = ntohs(sa.sin_port);
   snprintf(svc->url, sizeof(svc->url), "%s://127.0.0.1:%u",
@@ -759,32 +730,27 @@ fail:
   return NULL;
 }
 
-unsigned
-sim_service_port(const sim_service *svc)
+unsigned sim_service_port(const sim_service *svc)
 {
   return svc->port;
 }
 
-const char *
-sim_service_url(const sim_service *svc)
+const char *sim_service_url(const sim_service *svc)
 {
   return svc->url;
 }
 
-const char *
-sim_service_name(const sim_service *svc)
+const char *sim_service_name(const sim_service *svc)
 {
   return svc->name;
 }
 
-sim *
-sim_service_sim(sim_service *svc)
+sim *sim_service_sim(sim_service *svc)
 {
   return svc->s;
 }
 
-sim_service *
-sim_find_service(sim *s, const char *name)
+sim_service *sim_find_service(sim *s, const char *name)
 {
   sim_service *svc;
 
@@ -796,9 +762,8 @@ sim_find_service(sim *s, const char *name)
 
 /* ---- routes ---------------------------------------------------------- */
 
-int
-sim_route(sim_service *svc, const char *method, const char *pattern,
-          sim_handler fn, void *arg)
+int sim_route(sim_service *svc, const char *method, const char *pattern,
+              sim_handler fn, void *arg)
 {
   sim_rt *rt;
   char name[512];
@@ -817,8 +782,8 @@ sim_route(sim_service *svc, const char *method, const char *pattern,
   rt->pattern = strdup(pattern);
   rt->fn = fn;
   rt->arg = arg;
-  snprintf(name, sizeof(name), "%s %s %s", svc->name,
-           method ? method : "ANY", pattern);
+  snprintf(name, sizeof(name), "%s %s %s", svc->name, method ? method : "ANY",
+           pattern);
   rt->count = counter_ent(svc->s, name);
   if ((method && !rt->method) || !rt->pattern || !rt->count) {
     free(rt->method);
@@ -834,8 +799,7 @@ sim_route(sim_service *svc, const char *method, const char *pattern,
 
 /* ---- requests -------------------------------------------------------- */
 
-static const char *
-method_name(enum evhttp_cmd_type t)
+static const char *method_name(enum evhttp_cmd_type t)
 {
   switch (t) {
   case EVHTTP_REQ_GET:
@@ -860,8 +824,7 @@ method_name(enum evhttp_cmd_type t)
   return "UNKNOWN";
 }
 
-static void
-live_unlink(sim_req *r)
+static void live_unlink(sim_req *r)
 {
   if (r->prev)
     r->prev->next = r->next;
@@ -872,8 +835,7 @@ live_unlink(sim_req *r)
   r->prev = r->next = NULL;
 }
 
-static void
-req_free(sim_req *r)
+static void req_free(sim_req *r)
 {
   size_t i;
 
@@ -907,8 +869,7 @@ req_free(sim_req *r)
 }
 
 /* A connection closed: free or orphan every request still waiting on it. */
-static void
-on_conn_close(struct evhttp_connection *con, void *arg)
+static void on_conn_close(struct evhttp_connection *con, void *arg)
 {
   sim *s = arg;
   sim_req *r, *next;
@@ -943,15 +904,14 @@ on_conn_close(struct evhttp_connection *con, void *arg)
  * on_conn_close.  Bytes from the client (a pipelined request, a TLS
  * alert) end the watch: we never consume them.
  */
-static void
-on_watch(evutil_socket_t fd, short what, void *arg)
+static void on_watch(evutil_socket_t fd, short what, void *arg)
 {
   sim_req *r = arg;
   char c;
   ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
-  if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-                          errno == EINTR))) {
+  if (n > 0 ||
+      (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
     if (n > 0)
       event_del(r->watch);
     return;
@@ -960,8 +920,7 @@ on_watch(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(r->con); /* on_conn_close frees r */
 }
 
-static void
-watch_close(sim_req *r)
+static void watch_close(sim_req *r)
 {
   struct bufferevent *bev;
   evutil_socket_t fd;
@@ -979,8 +938,7 @@ watch_close(sim_req *r)
   }
 }
 
-static sim_req *
-req_new(sim_service *svc, struct evhttp_request *ev)
+static sim_req *req_new(sim_service *svc, struct evhttp_request *ev)
 {
   sim_req *r = calloc(1, sizeof(*r));
   const struct evhttp_uri *uri;
@@ -1009,26 +967,22 @@ req_new(sim_service *svc, struct evhttp_request *ev)
   return r;
 }
 
-const char *
-sim_req_method(const sim_req *r)
+const char *sim_req_method(const sim_req *r)
 {
   return r->method_s;
 }
 
-const char *
-sim_req_path(const sim_req *r)
+const char *sim_req_path(const sim_req *r)
 {
   return r->path;
 }
 
-const char *
-sim_req_param(const sim_req *r, unsigned i)
+const char *sim_req_param(const sim_req *r, unsigned i)
 {
   return i < r->ncaps && i < SIM_MAX_CAPS ? r->caps[i] : NULL;
 }
 
-static void
-query_parse(sim_req *r)
+static void query_parse(sim_req *r)
 {
   const struct evhttp_uri *uri;
   const char *q, *c;
@@ -1078,8 +1032,7 @@ query_parse(sim_req *r)
   }
 }
 
-const char *
-sim_req_query(const sim_req *r, const char *key)
+const char *sim_req_query(const sim_req *r, const char *key)
 {
   size_t i;
 
@@ -1091,9 +1044,8 @@ sim_req_query(const sim_req *r, const char *key)
   return NULL;
 }
 
-size_t
-sim_req_query_all(const sim_req *r, const char *key, const char **out,
-                  size_t max)
+size_t sim_req_query_all(const sim_req *r, const char *key, const char **out,
+                         size_t max)
 {
   size_t i, n = 0;
 
@@ -1108,16 +1060,14 @@ sim_req_query_all(const sim_req *r, const char *key, const char **out,
   return n;
 }
 
-const char *
-sim_req_header(const sim_req *r, const char *name)
+const char *sim_req_header(const sim_req *r, const char *name)
 {
   if (!r->ev)
     return NULL;
   return evhttp_find_header(evhttp_request_get_input_headers(r->ev), name);
 }
 
-const char *
-sim_req_body(const sim_req *r, size_t *len)
+const char *sim_req_body(const sim_req *r, size_t *len)
 {
   sim_req *w = (sim_req *)r;
 
@@ -1138,8 +1088,7 @@ sim_req_body(const sim_req *r, size_t *len)
   return w->body ? w->body : "";
 }
 
-struct json_object *
-sim_req_json(sim_req *r)
+struct json_object *sim_req_json(sim_req *r)
 {
   if (!r->json_done) {
     size_t len;
@@ -1172,26 +1121,22 @@ sim_req_json(sim_req *r)
   return r->json;
 }
 
-sim_service *
-sim_req_service(sim_req *r)
+sim_service *sim_req_service(sim_req *r)
 {
   return r->svc;
 }
 
-sim *
-sim_req_sim(sim_req *r)
+sim *sim_req_sim(sim_req *r)
 {
   return r->s;
 }
 
-struct evhttp_request *
-sim_req_evhttp(sim_req *r)
+struct evhttp_request *sim_req_evhttp(sim_req *r)
 {
   return r->ev;
 }
 
-int
-sim_req_gone(const sim_req *r)
+int sim_req_gone(const sim_req *r)
 {
   return r->gone;
 }
@@ -1199,8 +1144,7 @@ sim_req_gone(const sim_req *r)
 /* ---- replies --------------------------------------------------------- */
 
 /* The reply is handed over: free now, or when the handler returns. */
-static void
-req_finish(sim_req *r)
+static void req_finish(sim_req *r)
 {
   if (r->in_handler) {
     r->replied = 1;
@@ -1209,18 +1153,15 @@ req_finish(sim_req *r)
   req_free(r);
 }
 
-void
-sim_reply_header(sim_req *r, const char *name, const char *value)
+void sim_reply_header(sim_req *r, const char *name, const char *value)
 {
   if (r->ev && name && value)
-    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name,
-                      value);
+    evhttp_add_header(evhttp_request_get_output_headers(r->ev), name, value);
 }
 
 static void on_timer(evutil_socket_t fd, short what, void *arg);
 
-static int
-arm_timer(sim_req *r, unsigned ms)
+static int arm_timer(sim_req *r, unsigned ms)
 {
   struct timeval tv;
 
@@ -1235,8 +1176,7 @@ arm_timer(sim_req *r, unsigned ms)
 }
 
 /* Close the connection without (more of) a reply. */
-static void
-do_drop(sim_req *r)
+static void do_drop(sim_req *r)
 {
   struct evhttp_connection *con = r->ev ? r->con : NULL;
 
@@ -1247,8 +1187,7 @@ do_drop(sim_req *r)
     evhttp_connection_free(con); /* frees the request still on it */
 }
 
-static void
-schedule_drop(sim_req *r)
+static void schedule_drop(sim_req *r)
 {
   r->state = RS_DROPPING;
   r->held = 0;
@@ -1263,14 +1202,12 @@ schedule_drop(sim_req *r)
 
 static void stream_push(sim_req *r);
 
-static void
-on_chunk_sent(struct evhttp_connection *con, void *arg)
+static void on_chunk_sent(struct evhttp_connection *con, void *arg)
 {
   stream_push(arg);
 }
 
-static void
-stream_push(sim_req *r)
+static void stream_push(sim_req *r)
 {
   sim_stream *st = r->stream;
   size_t n, want;
@@ -1299,10 +1236,9 @@ stream_push(sim_req *r)
   evhttp_send_reply_chunk_with_cb(r->ev, st->buf, on_chunk_sent, r);
 }
 
-void
-sim_reply_stream(sim_req *r, int status, const char *content_type,
-                 uint64_t length, sim_fill_fn fill, void (*fin)(void *arg),
-                 void *arg)
+void sim_reply_stream(sim_req *r, int status, const char *content_type,
+                      uint64_t length, sim_fill_fn fill,
+                      void (*fin)(void *arg), void *arg)
 {
   sim_stream *st;
   char cl[32];
@@ -1355,22 +1291,19 @@ sim_reply_stream(sim_req *r, int status, const char *content_type,
   stream_push(r);
 }
 
-static size_t
-fill_mem(void *buf, size_t cap, uint64_t pos, void *arg)
+static size_t fill_mem(void *buf, size_t cap, uint64_t pos, void *arg)
 {
   memcpy(buf, (const char *)arg + pos, cap);
   return cap;
 }
 
-static void
-free_mem(void *arg)
+static void free_mem(void *arg)
 {
   free(arg);
 }
 
-void
-sim_reply(sim_req *r, int status, const char *content_type,
-          const void *body, size_t len)
+void sim_reply(sim_req *r, int status, const char *content_type,
+               const void *body, size_t len)
 {
   struct evbuffer *out;
 
@@ -1390,8 +1323,7 @@ sim_reply(sim_req *r, int status, const char *content_type,
     if (copy) {
       memcpy(copy, body, len);
       sim_count(r->s, "sim.truncated", 1);
-      sim_reply_stream(r, status, content_type, len, fill_mem, free_mem,
-                       copy);
+      sim_reply_stream(r, status, content_type, len, fill_mem, free_mem, copy);
       return;
     }
   }
@@ -1406,8 +1338,7 @@ sim_reply(sim_req *r, int status, const char *content_type,
   req_finish(r);
 }
 
-void
-sim_reply_json(sim_req *r, int status, struct json_object *obj)
+void sim_reply_json(sim_req *r, int status, struct json_object *obj)
 {
   const char *txt;
   size_t len;
@@ -1421,14 +1352,12 @@ sim_reply_json(sim_req *r, int status, struct json_object *obj)
   json_object_put(obj);
 }
 
-void
-sim_reply_text(sim_req *r, int status, const char *text)
+void sim_reply_text(sim_req *r, int status, const char *text)
 {
   sim_reply(r, status, "text/plain", text, text ? strlen(text) : 0);
 }
 
-void
-sim_req_defer(sim_req *r)
+void sim_req_defer(sim_req *r)
 {
   if (r->state == RS_HANDLER || r->state == RS_NEW ||
       r->state == RS_DEFERRED) {
@@ -1437,8 +1366,7 @@ sim_req_defer(sim_req *r)
   }
 }
 
-int
-sim_req_later(sim_req *r, unsigned ms, sim_handler fn, void *arg)
+int sim_req_later(sim_req *r, unsigned ms, sim_handler fn, void *arg)
 {
   if (!fn || (r->timer && evtimer_pending(r->timer, NULL)))
     return -1;
@@ -1455,8 +1383,7 @@ sim_req_later(sim_req *r, unsigned ms, sim_handler fn, void *arg)
 static const char *const fault_names[] = {
     NULL, "status", "drop", "delay", "stall", "truncate", "badjson"};
 
-sim_fault_kind
-sim_fault_kind_from_name(const char *name)
+sim_fault_kind sim_fault_kind_from_name(const char *name)
 {
   int i;
 
@@ -1468,8 +1395,7 @@ sim_fault_kind_from_name(const char *name)
   return (sim_fault_kind)0;
 }
 
-static void
-fault_ent_free(sim_fault_ent *f)
+static void fault_ent_free(sim_fault_ent *f)
 {
   free(f->service);
   free(f->method);
@@ -1479,8 +1405,7 @@ fault_ent_free(sim_fault_ent *f)
   free(f);
 }
 
-int
-sim_fault_add(sim *s, const sim_fault *f)
+int sim_fault_add(sim *s, const sim_fault *f)
 {
   sim_fault_ent *e;
 
@@ -1527,8 +1452,7 @@ sim_fault_add(sim *s, const sim_fault *f)
   return 0;
 }
 
-void
-sim_fault_clear(sim *s)
+void sim_fault_clear(sim *s)
 {
   sim_fault_ent *f = s->faults;
 
@@ -1546,8 +1470,7 @@ sim_fault_clear(sim *s)
   s->faults_tail = &s->faults;
 }
 
-static sim_fault_ent *
-fault_pick(sim *s, sim_req *r)
+static sim_fault_ent *fault_pick(sim *s, sim_req *r)
 {
   sim_fault_ent *f;
 
@@ -1585,8 +1508,7 @@ static void control(sim_req *r);
 
 /* Run a handler; afterwards the request is freed (replied), waiting
  * (deferred, streaming, dropping) or answered 500 (the handler forgot). */
-static void
-call_handler(sim_req *r, sim_handler fn, void *arg)
+static void call_handler(sim_req *r, sim_handler fn, void *arg)
 {
   r->state = RS_HANDLER;
   r->replied = 0;
@@ -1609,8 +1531,7 @@ call_handler(sim_req *r, sim_handler fn, void *arg)
     watch_close(r);
 }
 
-static void
-run_handler(sim_req *r)
+static void run_handler(sim_req *r)
 {
   if (!r->ev) {
     req_free(r);
@@ -1620,16 +1541,14 @@ run_handler(sim_req *r)
     char msg[300];
     if (r->svc->unrouted)
       r->svc->unrouted->value++;
-    snprintf(msg, sizeof(msg), "no route for %s %.200s", r->method_s,
-             r->path);
+    snprintf(msg, sizeof(msg), "no route for %s %.200s", r->method_s, r->path);
     sim_reply_text(r, 404, msg);
     return;
   }
   call_handler(r, r->route->fn, r->route->arg);
 }
 
-static void
-apply_fault(sim_req *r, sim_fault_ent *f)
+static void apply_fault(sim_req *r, sim_fault_ent *f)
 {
   char name[128];
 
@@ -1670,8 +1589,7 @@ apply_fault(sim_req *r, sim_fault_ent *f)
   run_handler(r);
 }
 
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
+static void on_timer(evutil_socket_t fd, short what, void *arg)
 {
   sim_req *r = arg;
 
@@ -1703,8 +1621,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
   run_handler(r);
 }
 
-static void
-on_request(struct evhttp_request *ev, void *arg)
+static void on_request(struct evhttp_request *ev, void *arg)
 {
   sim_service *svc = arg;
   sim *s = svc->s;
@@ -1762,8 +1679,7 @@ on_request(struct evhttp_request *ev, void *arg)
 
 /* ---- the control API ---------------------------------------------------- */
 
-static const char *
-json_str(struct json_object *o, const char *key)
+static const char *json_str(struct json_object *o, const char *key)
 {
   struct json_object *v;
 
@@ -1774,8 +1690,7 @@ json_str(struct json_object *o, const char *key)
   return json_object_get_string(v);
 }
 
-static int
-json_int(struct json_object *o, const char *key, int dflt)
+static int json_int(struct json_object *o, const char *key, int dflt)
 {
   struct json_object *v;
 
@@ -1784,8 +1699,7 @@ json_int(struct json_object *o, const char *key, int dflt)
   return json_object_get_int(v);
 }
 
-static void
-reply_error(sim_req *r, int status, const char *msg)
+static void reply_error(sim_req *r, int status, const char *msg)
 {
   struct json_object *o = json_object_new_object();
 
@@ -1793,15 +1707,13 @@ reply_error(sim_req *r, int status, const char *msg)
   sim_reply_json(r, status, o);
 }
 
-static void
-reply_ok(sim_req *r)
+static void reply_ok(sim_req *r)
 {
   static const char ok[] = "{\"ok\":true}";
   sim_reply(r, 200, "application/json", ok, sizeof(ok) - 1);
 }
 
-static void
-control_faults_add(sim_req *r)
+static void control_faults_add(sim_req *r)
 {
   struct json_object *o = sim_req_json(r), *v;
   sim_fault f;
@@ -1840,8 +1752,7 @@ control_faults_add(sim_req *r)
   reply_ok(r);
 }
 
-static void
-control(sim_req *r)
+static void control(sim_req *r)
 {
   const char *p = r->path + 6;
   const char *m = r->method_s;
@@ -1863,8 +1774,7 @@ control(sim_req *r)
         json_object_object_add(o, "service",
                                json_object_new_string(f->service));
       if (f->method)
-        json_object_object_add(o, "method",
-                               json_object_new_string(f->method));
+        json_object_object_add(o, "method", json_object_new_string(f->method));
       if (f->path)
         json_object_object_add(o, "path", json_object_new_string(f->path));
       json_object_object_add(o, "kind",
@@ -1886,8 +1796,7 @@ control(sim_req *r)
       const char *v = sim_config_get(r->s, k, NULL);
       struct json_object *o = json_object_new_object();
       json_object_object_add(o, "key", json_object_new_string(k));
-      json_object_object_add(o, "value",
-                             v ? json_object_new_string(v) : NULL);
+      json_object_object_add(o, "value", v ? json_object_new_string(v) : NULL);
       sim_reply_json(r, v ? 200 : 404, o);
     } else {
       struct json_object *o = json_object_new_object();
