@@ -1,2 +1,18 @@
 # kentik: library sources, simulator routes, tests and examples.
 tests_sim_libcmxsim_la_SOURCES += tests/sim/kentik.c
+
+lib_libcallmux_impl_la_SOURCES += \
+	lib/services/kentik/kentik-int.h \
+	lib/services/kentik/util.c \
+	lib/services/kentik/criteria.c \
+	lib/services/kentik/batch.c \
+	lib/services/kentik/plan.c \
+	lib/services/kentik/parse.c \
+	lib/services/kentik/device.c
+callmux_HEADERS += include/callmux/kentik.h
+
+check_PROGRAMS += tests/check_kentik
+TESTS += tests/check_kentik
+tests_check_kentik_SOURCES = tests/check_kentik.c
+tests_check_kentik_CFLAGS = $(CMX_TEST_CFLAGS)
+tests_check_kentik_LDADD = $(CMX_TEST_LIBS)
