@@ -31,9 +31,10 @@ typedef struct job {
   const char *body;
   size_t body_len;
   const char *cafile;
-  const char *header; /* one extra request header */
-  long timeout_ms;    /* 0: 10 s */
-  int check_pattern;  /* verify the i%251 pattern instead of storing */
+  const char *header;   /* one extra request header */
+  long timeout_ms;      /* 0: 10 s */
+  int check_pattern;    /* verify the i%251 pattern instead of storing */
+  uint64_t abort_after; /* close after this many body bytes (0: never) */
   /* results */
   CURLcode rc;
   long status;
@@ -49,6 +50,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *ud)
   job *j = ud;
   size_t len = sz * n, i;
 
+  if (j->abort_after && j->got + len >= j->abort_after)
+    return 0; /* curl closes the connection */
   if (j->check_pattern) {
     for (i = 0; i < len; i++)
       if ((unsigned char)p[i] != (j->got + i) % 251)
@@ -210,7 +213,28 @@ typedef struct fx {
   int resets;
   sim_req *held; /* a deferred request */
   struct event *later;
+  int fins; /* stream fin calls */
 } fx;
+
+static size_t fill_x(void *buf, size_t cap, uint64_t pos, void *arg)
+{
+  (void)pos;
+  (void)arg;
+  memset(buf, 'x', cap);
+  return cap;
+}
+
+static void fin_count(void *arg)
+{
+  ((fx *)arg)->fins++;
+}
+
+static void h_stream(sim_req *r, void *arg)
+{
+  sim_reply_stream(r, 200, "text/plain",
+                   strtoull(sim_req_param(r, 0), NULL, 10), fill_x, fin_count,
+                   arg);
+}
 
 static void h_caps(sim_req *r, void *arg)
 {
@@ -295,6 +319,7 @@ static void fx_setup(fx *f)
   ck_assert_int_eq(sim_route(f->t, "POST", "/items", h_post_only, f), 0);
   ck_assert_int_eq(sim_route(f->t, "GET", "/forgets", h_forgets, f), 0);
   ck_assert_int_eq(sim_route(f->t, "GET", "/defer/*", h_defer, f), 0);
+  ck_assert_int_eq(sim_route(f->t, "GET", "/stream/*", h_stream, f), 0);
   ck_assert_int_eq(sim_on_reset(f->s, on_reset, f), 0);
 }
 
@@ -393,6 +418,36 @@ START_TEST(test_defer)
   spin(f.base, 1600);
   ck_assert_ptr_null(f.held);
   job_clear(j, 2);
+  fx_teardown(&f);
+}
+END_TEST
+
+/* ---- streamed replies ---- */
+
+START_TEST(test_stream)
+{
+  fx f;
+  job j[4];
+
+  fx_setup(&f);
+  job_url(&j[0], f.t, "/stream/5000000");
+  job_url(&j[1], f.t, "/stream/0");
+  job_url(&j[2], f.t, "/stream/64000000");
+  j[2].abort_after = 300000; /* the client leaves mid-body */
+  job_url(&j[3], f.t, "/stream/1000");
+  j[3].method = "HEAD";
+  run_jobs(f.base, j, 4);
+  ck_assert_int_eq(j[0].rc, CURLE_OK);
+  ck_assert_int_eq(j[0].got, 5000000);
+  ck_assert_int_eq(j[1].rc, CURLE_OK);
+  ck_assert_int_eq(j[1].got, 0);
+  ck_assert_int_eq(j[2].rc, CURLE_WRITE_ERROR);
+  ck_assert_int_eq(j[3].status, 200);
+  ck_assert_ptr_nonnull(strstr(j[3].hdrs, "Content-Length: 1000"));
+  spin(f.base, 200);
+  /* fin ran once per stream, the aborted one included */
+  ck_assert_int_eq(f.fins, 4);
+  job_clear(j, 4);
   fx_teardown(&f);
 }
 END_TEST
@@ -919,6 +974,7 @@ static Suite *sim_suite(void)
 
   tcase_add_test(tc, test_routing);
   tcase_add_test(tc, test_defer);
+  tcase_add_test(tc, test_stream);
   tcase_add_test(tc, test_fault_kinds);
   tcase_add_test(tc, test_fault_stall);
   tcase_add_test(tc, test_fault_selection);
