@@ -899,22 +899,26 @@ static void on_conn_close(struct evhttp_connection *con, void *arg)
 /*
  * evhttp does not read from a connection while its request waits for a
  * reply, so it would notice a vanished client only when writing.  A
- * waiting request therefore watches the socket itself: end of file (or an
- * error) closes the connection, which frees the request through
- * on_conn_close.  Bytes from the client (a pipelined request, a TLS
- * alert) end the watch: we never consume them.
+ * waiting request therefore watches the socket itself, without reading
+ * from it: with EV_CLOSED where the backend reports a peer's close (epoll),
+ * else with EV_READ and a peek (end of file or an error; bytes from the
+ * client, a pipelined request or a TLS alert, end that watch since we
+ * never consume them).  A close frees the connection, and so the request
+ * through on_conn_close.
  */
 static void on_watch(evutil_socket_t fd, short what, void *arg)
 {
   sim_req *r = arg;
-  char c;
-  ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 
-  if (n > 0 ||
-      (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))) {
-    if (n > 0)
-      event_del(r->watch);
-    return;
+  if (!(what & EV_CLOSED)) {
+    char c;
+    ssize_t n = recv(fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+                            errno == EINTR))) {
+      if (n > 0)
+        event_del(r->watch);
+      return;
+    }
   }
   if (r->con)
     evhttp_connection_free(r->con); /* on_conn_close frees r */
@@ -924,6 +928,7 @@ static void watch_close(sim_req *r)
 {
   struct bufferevent *bev;
   evutil_socket_t fd;
+  short what = EV_READ;
 
   if (r->watch || !r->ev || !r->con)
     return;
@@ -931,7 +936,9 @@ static void watch_close(sim_req *r)
   fd = bev ? bufferevent_getfd(bev) : -1;
   if (fd < 0)
     return;
-  r->watch = event_new(r->s->base, fd, EV_READ | EV_PERSIST, on_watch, r);
+  if (event_base_get_features(r->s->base) & EV_FEATURE_EARLY_CLOSE)
+    what = EV_CLOSED;
+  r->watch = event_new(r->s->base, fd, what | EV_PERSIST, on_watch, r);
   if (r->watch && event_add(r->watch, NULL) < 0) {
     event_free(r->watch);
     r->watch = NULL;
