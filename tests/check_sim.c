@@ -891,6 +891,16 @@ START_TEST(test_tls)
   ck_assert_int_eq(j[2].bad, 0);
   ck_assert_int_eq(sim_counter(f.s, "secure GET /json"), 1);
   job_clear(j, 3);
+  /* a stalled TLS request is freed when its client leaves */
+  add_fault(f.s, "/json", SIM_FAULT_STALL, 0, 1);
+  job_url(&j[0], sec, "/json");
+  j[0].cafile = sim_tls_ca_file(f.s);
+  j[0].timeout_ms = 300;
+  run_jobs(f.base, j, 1);
+  ck_assert_int_eq(j[0].rc, CURLE_OPERATION_TIMEDOUT);
+  spin(f.base, 100);
+  ck_assert_int_eq(sim_counter(f.s, "sim.clients_gone"), 1);
+  job_clear(j, 1);
   fx_teardown(&f);
   snprintf(p, sizeof(p), "%s/cert.pem", dir);
   unlink(p);
