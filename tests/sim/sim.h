@@ -100,7 +100,8 @@ struct json_object *sim_stats_json(sim *s);
 /* ---- routes ------------------------------------------------------ */
 
 typedef void (*sim_handler)(sim_req *r, void *arg);
-/** `method` NULL matches any method. */
+/** `method` NULL matches any method; a "GET" route also matches HEAD
+ *  (evhttp sends the headers only).  Returns -1 for a bad pattern. */
 int sim_route(sim_service *svc, const char *method, const char *pattern,
               sim_handler fn, void *arg);
 
@@ -206,20 +207,27 @@ void sim_fault_clear(sim *s);
 /* ---- generic routes for engine tests ---------------------------- */
 
 /**
- * Adds to `svc`:
- *   ANY  /echo          JSON {method, path, query{}, headers{}, body,
- *                       body_len} of what was received
+ * Adds to `svc` (a GET route also answers HEAD):
+ *   ANY  /echo, /echo/...  JSON {method, path, query{} (a repeated key
+ *                       gives an array), headers{} (lower-case names),
+ *                       body, body_len} of what was received
  *   GET  /bytes/N       N bytes (pattern i%251), streamed in chunks with a
  *                       Content-Length, never held whole
  *   ANY  /sink          reads the body; replies {"bytes":n,"sha256":hex}
  *   GET  /slow/MS       replies {"slept_ms":MS} after MS milliseconds
- *   GET  /status/CODE   replies CODE with a small JSON body
- *   GET  /json          {"ok":true,"n":<request count>} (small JSON GET)
- *   GET  /redirect?to=URL  302 to URL
- *   GET  /limited/KEY   rate-limited per KEY (see sim_config
- *                       "generic.limit" per "generic.window_ms"): 429
- *                       with Retry-After and ratelimit-* headers beyond
- *                       it; counts "limited.<KEY>.ok" / ".429"
+ *   ANY  /status/CODE[?retry_after=V]  replies CODE with a small JSON
+ *                       body (and Retry-After: V)
+ *   GET  /json          {"ok":true,"n":<request count>} (small JSON GET);
+ *                       counts "generic.json"
+ *   GET  /redirect?to=URL[&status=301|302|303|307|308]  302 to URL
+ *   GET  /limited/KEY   rate-limited per KEY: "generic.limit" requests
+ *                       (default 10; "generic.limit.<KEY>" for one key)
+ *                       per "generic.window_ms" (default 1000), window
+ *                       "generic.limit_mode" fixed (default) or sliding;
+ *                       beyond it 429 with Retry-After (seconds);
+ *                       ratelimit-limit/-remaining/-reset on every reply;
+ *                       counts "limited.<KEY>.ok" / ".429"
+ * /sink counts "sink.bytes".  A reset forgets the counts and the keys.
  */
 int sim_generic_attach(sim_service *svc);
 
