@@ -528,7 +528,10 @@ image_list_entry(json_object *im, int detail)
   size_t i;
 
   if (detail) {
-    json_object_deep_copy(im, &e, NULL) == 0 ? (void)0 : (void)0;
+    json_object_put(e);
+    e = NULL;
+    if (json_object_deep_copy(im, &e, NULL) != 0)
+      return json_object_new_object();
     return e;
   }
   for (i = 0; brief[i]; i++) {
@@ -844,7 +847,11 @@ server_create(sim_syn *st, sim_req *r)
              strcmp(sim_config_get(st->s, "synnefo.build_result", "ACTIVE"),
                     "ERROR") == 0;
   sim_count(st->s, "synnefo.servers_created", 1);
-  json_object_deep_copy(d, &tmp, NULL);
+  tmp = NULL;
+  if (json_object_deep_copy(d, &tmp, NULL) != 0) {
+    sim_reply_text(r, 500, "sim: out of memory");
+    return;
+  }
   snprintf(pass, sizeof(pass), "Sim%06ldPw", id % 1000000);
   json_object_object_add(tmp, "adminPass", json_object_new_string(pass));
   out = json_object_new_object();

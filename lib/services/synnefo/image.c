@@ -333,7 +333,7 @@ cmx_synnefo_image_get_meta(cmx_synnefo *c, const char *image_id,
                            cmx_synnefo_cb cb, void *userdata)
 {
   cmx__syn_call_spec spec;
-  json_object *keys;
+  json_object *keys = NULL;
 
   if (!c)
     return CMX_EINVAL;

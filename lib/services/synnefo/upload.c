@@ -483,12 +483,18 @@ info_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   (void)c;
   if (r->code != CMX_OK) {
     cmx_synnefo_result out = *r;
+    cmx_service_error se;
     char msg[300];
     snprintf(msg, sizeof(msg), "%s for container %s",
              r->error && r->error->message[0] ? r->error->message : r->detail,
              op->container);
     snprintf(op->last_err, sizeof(op->last_err), "%s", msg);
     out.detail = op->last_err;
+    if (r->error) {
+      se = *r->error;
+      se.message = op->last_err;
+      out.error = &se;
+    }
     up_end(op, &out);
     return;
   }
