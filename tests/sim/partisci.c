@@ -62,6 +62,7 @@ typedef struct ps_entry {
   struct ps_entry *next; /* hash chain */
   char *app_id, *app, *ver, *host, *host_ip;
   unsigned instance;
+  unsigned hinst; /* instance used in the hash (0 in the documented era) */
   int64_t last_update;
 } ps_entry;
 
@@ -199,15 +200,12 @@ fnv(uint64_t h, const char *s)
 }
 
 static uint64_t
-key_hash(const char *app_id, const char *host, unsigned instance, int doc)
+key_hash(const char *app_id, const char *host, unsigned instance)
 {
   uint64_t h = fnv(fnv(14695981039346656037ull, app_id), host);
 
-  if (!doc) {
-    h ^= instance;
-    h *= 1099511628211ull;
-  }
-  return h;
+  h ^= instance;
+  return h * 1099511628211ull;
 }
 
 static void
@@ -256,7 +254,7 @@ store_grow(ps_state *st)
   for (i = 0; i < st->nbuckets; i++) {
     while (st->buckets[i]) {
       ps_entry *e = st->buckets[i];
-      size_t k = key_hash(e->app_id, e->host, e->instance, 0) % nb;
+      size_t k = key_hash(e->app_id, e->host, e->hinst) % nb;
 
       st->buckets[i] = e->next;
       e->next = b[k];
@@ -305,6 +303,7 @@ store_put(ps_state *st, const char *app, const char *ver, const char *host,
   char *app_id = make_app_id(app);
   ps_entry *e;
   size_t k;
+  unsigned hinst;
 
   if (!app_id)
     return -1;
@@ -312,34 +311,31 @@ store_put(ps_state *st, const char *app, const char *ver, const char *host,
     free(app_id);
     return -1;
   }
-  if (!doc && st->count >= st->nbuckets * 2)
+  if (st->count >= st->nbuckets * 2)
     store_grow(st);
-  /* Hashing with doc=0 for the table; a documented-era key ignores the
-   * instance, so there we scan the app_id+host chain of every instance
-   * through a full compare instead (documented era is for small tests). */
-  for (k = 0; k < st->nbuckets; k++) {
-    if (!doc)
-      k = key_hash(app_id, host, instance, 0) % st->nbuckets;
-    for (e = st->buckets[k]; e; e = e->next) {
-      if (strcmp(e->app_id, app_id) == 0 && strcmp(e->host, host) == 0 &&
-          (doc || e->instance == instance))
-        goto found;
-    }
-    if (!doc)
+  /* The key: (app_id, host, instance), compared field by field, so keys
+   * never collide; the documented era's key leaves the instance out (a
+   * later instance replaces an earlier one, as that server did).  Switch
+   * partisci.era on an empty store. */
+  hinst = doc ? 0 : instance;
+  k = key_hash(app_id, host, hinst) % st->nbuckets;
+  for (e = st->buckets[k]; e; e = e->next)
+    if (e->hinst == hinst && strcmp(e->app_id, app_id) == 0 &&
+        strcmp(e->host, host) == 0)
       break;
+  if (!e) {
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->app_id = strdup(app_id)) || !(e->host = strdup(host))) {
+      if (e)
+        entry_free(e);
+      free(app_id);
+      return -1;
+    }
+    e->hinst = hinst;
+    e->next = st->buckets[k];
+    st->buckets[k] = e;
+    st->count++;
   }
-  e = calloc(1, sizeof(*e));
-  if (!e || !(e->app_id = strdup(app_id)) || !(e->host = strdup(host))) {
-    if (e)
-      entry_free(e);
-    free(app_id);
-    return -1;
-  }
-  k = key_hash(app_id, host, instance, 0) % st->nbuckets;
-  e->next = st->buckets[k];
-  st->buckets[k] = e;
-  st->count++;
-found:
   free(app_id);
   {
     char *a = dup_or_empty(app), *v = dup_or_empty(ver),
@@ -357,18 +353,6 @@ found:
     e->app = a;
     e->ver = v;
     e->host_ip = ip;
-  }
-  if (doc && e->instance != instance) {
-    /* Documented era: the entry moves to the new instance's bucket. */
-    size_t ok = key_hash(e->app_id, e->host, e->instance, 0) % st->nbuckets;
-    size_t nk = key_hash(e->app_id, e->host, instance, 0) % st->nbuckets;
-    ps_entry **pp;
-
-    for (pp = &st->buckets[ok]; *pp != e; pp = &(*pp)->next)
-      ;
-    *pp = e->next;
-    e->next = st->buckets[nk];
-    st->buckets[nk] = e;
   }
   e->instance = instance;
   e->last_update = (int64_t)time(NULL);
@@ -526,7 +510,7 @@ on_udp(evutil_socket_t fd, short what, void *arg)
   int i;
 
   (void)what;
-  for (i = 0; i < 512; i++) {
+  for (i = 0; i < 1024; i++) {
     struct sockaddr_storage from;
     socklen_t flen = sizeof(from);
     char ip[INET6_ADDRSTRLEN] = "";

@@ -486,8 +486,8 @@ cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
   op *o;
   int rc;
 
-  if (!c || c->freed) {
-    cmx__partisci_err(errbuf, errlen, "client: missing or freed");
+  if (!c) {
+    cmx__partisci_err(errbuf, errlen, "client: missing");
     return CMX_EINVAL;
   }
   if (!u) {
@@ -522,11 +522,24 @@ cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
   return CMX_OK;
 }
 
+/* The public calls refuse a freed client; the reporter, which holds a
+ * reference, may still send through one. */
+static int
+usable(const cmx_partisci *c, char *errbuf, size_t errlen)
+{
+  if (c && !c->freed)
+    return 1;
+  cmx__partisci_err(errbuf, errlen, "client: missing or freed");
+  return 0;
+}
+
 int
 cmx_partisci_send_udp(cmx_partisci *c, const cmx_partisci_update *u,
                       cmx_partisci_cb cb, void *ud, char *errbuf,
                       size_t errlen)
 {
+  if (!usable(c, errbuf, errlen))
+    return CMX_EINVAL;
   return cmx__partisci_send(c, u, 0, cb, ud, errbuf, errlen);
 }
 
@@ -535,5 +548,7 @@ cmx_partisci_send_http(cmx_partisci *c, const cmx_partisci_update *u,
                        cmx_partisci_cb cb, void *ud, char *errbuf,
                        size_t errlen)
 {
+  if (!usable(c, errbuf, errlen))
+    return CMX_EINVAL;
   return cmx__partisci_send(c, u, 1, cb, ud, errbuf, errlen);
 }

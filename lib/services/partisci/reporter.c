@@ -21,6 +21,7 @@ struct cmx_partisci_reporter {
   cmx_timer *timer;
   unsigned inflight;
   int stopped;
+  int unclamped; /* started under the test hook */
   unsigned long sent, attempts;
 };
 
@@ -115,7 +116,7 @@ rep_schedule(cmx_partisci_reporter *r)
 {
   uint64_t now = cmx_engine_now(r->engine), next;
 
-  if (test_interval_ms)
+  if (r->unclamped)
     next = next_unclamped(r->start_ms, now, r->interval_ms);
   else
     next = cmx_partisci_next_report_ms(r->start_ms, now, r->interval_ms);
@@ -178,6 +179,7 @@ cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
   r->cb = cb;
   r->ud = ud;
   r->interval_ms = test_interval_ms ? test_interval_ms : interval_ms;
+  r->unclamped = test_interval_ms != 0;
   r->start_ms = cmx_engine_now(r->engine);
   if (rep_send(r, 0, errbuf, errlen) != CMX_OK) {
     rep_release(r);
