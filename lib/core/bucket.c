@@ -1,15 +1,21 @@
 /* Token bucket on an injected millisecond clock. */
 #include "config.h"
 
-#include <math.h>
-
 #include "core/bucket.h"
 
 #define EPS 1e-9
 
+/* Smallest whole number >= x, for 0 <= x < 2^64 (no libm needed). */
+static double ceil_pos(double x)
+{
+  double i = (double)(uint64_t)x;
+
+  return i < x ? i + 1 : i;
+}
+
 static double per_ms(double per_second)
 {
-  if (!(per_second > 0) || isinf(per_second))
+  if (!(per_second > 0) || per_second > 1e300)
     return 0; /* unlimited (also for NaN and infinity) */
   return per_second / 1000.0;
 }
@@ -73,9 +79,10 @@ uint64_t cmx__bucket_wait_ms(cmx__bucket *b, uint64_t now)
     return 0;
   /* The first whole ms m at which take() will find a token, with the same
    * expression and slack take() uses. */
-  ms = ceil((1.0 - EPS - b->tokens) / b->rate);
+  ms = (1.0 - EPS - b->tokens) / b->rate;
   if (!(ms < 1.8e19))
     return UINT64_MAX;
+  ms = ceil_pos(ms);
   if (ms < 1)
     ms = 1;
   while (ms > 1 && b->tokens + (ms - 1) * b->rate + EPS >= 1.0)

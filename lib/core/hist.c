@@ -1,7 +1,6 @@
 /* Log-linear latency histogram. */
 #include "config.h"
 
-#include <math.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -84,8 +83,16 @@ uint64_t cmx__hist_quantile(const cmx__hist *h, double q)
     return h->min;
   if (q >= 1)
     return h->max;
-  r = ceil(q * (double)h->count - 1e-9);
-  rank = r < 1 ? 1 : (r >= (double)h->count ? h->count : (uint64_t)r);
+  r = q * (double)h->count - 1e-9; /* ceil(q*count), read exactly */
+  if (r < 1)
+    rank = 1;
+  else if (r >= (double)h->count)
+    rank = h->count;
+  else {
+    rank = (uint64_t)r;
+    if ((double)rank < r)
+      rank++;
+  }
   for (i = 0; i < CMX__HIST_BUCKETS; i++) {
     seen += h->buckets[i];
     if (seen >= rank) {
@@ -141,7 +148,7 @@ struct json_object *cmx__hist_json(const cmx__hist *h)
   struct json_object *o = json_object_new_object();
   int empty = h->count == 0;
   double mean = cmx__hist_mean(h);
-  uint64_t mean_us = mean < 9.0e18 ? (uint64_t)llround(mean) : INT64_MAX;
+  uint64_t mean_us = mean < 9.0e18 ? (uint64_t)(mean + 0.5) : INT64_MAX;
 
   if (!o)
     return NULL;
