@@ -245,7 +245,7 @@ static void report_done(batch *b, bcall *bc, const cmx_response *res)
     const char *detail = cmx_response_detail(res);
     print_error_field(b, *detail ? detail : cmx_strerror(code));
     se = cmx_response_service_error(res);
-    if (se) {
+    if (se && ((se->kind && *se->kind) || *se->message)) {
       char *msg = cli_redact_dup(&b->headers, se->message);
       fputs(",\"service_error\":{\"kind\":", stdout);
       if (se->kind) {

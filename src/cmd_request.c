@@ -165,7 +165,8 @@ static void print_success(req_state *st, const cmx_response *res)
     struct json_object *obj = cmx_response_json(res);
     if (obj) {
       fputs(json_object_to_json_string_ext(
-                obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE),
+                obj, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                         JSON_C_TO_STRING_NOSLASHESCAPE),
             stdout);
       fputc('\n', stdout);
       return;
@@ -225,7 +226,7 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *userdata)
   fprintf(stderr, " [%u attempt%s, %llu ms]\n", attempts,
           attempts == 1 ? "" : "s", ms);
   se = cmx_response_service_error(res);
-  if (se) {
+  if (se && ((se->kind && *se->kind) || *se->message || se->ndetails)) {
     size_t i;
     cli_redact_printf(
         stderr, &st->headers, "callmux request: service error%s%s: %s\n",
