@@ -4,8 +4,9 @@
  *
  *   partisci_updates [--udp N] [--http N] [--window W] [--inflight K]
  *
- * UDP: N datagrams from 1,000 simulated host names, at most W (default
- * 256) waiting for their send callback; the figure is datagrams the
+ * UDP: N datagrams from 1,000 simulated host names in bursts of W
+ * (default 200), the next burst one loop turn after the last send callback
+ * of the previous one (--unpaced: at once); the figure is datagrams the
  * simulator parsed and stored per second, from the first send until it
  * stopped receiving; loss is printed.  HTTP: N updates with K (default 64)
  * in flight on the lane; updates accepted (200) per second.
@@ -25,6 +26,8 @@
 
 typedef struct run {
   cmx_partisci *c;
+  cmx_engine *engine;
+  int paced;
   long next, total, ok, err;
   int inflight, window, http, done;
 } run;
@@ -41,6 +44,14 @@ now_s(void)
 static void pump(run *r);
 
 static void
+on_turn(cmx_engine *e, int code, void *ud)
+{
+  (void)e;
+  if (code == CMX_OK)
+    pump(ud);
+}
+
+static void
 on_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
 {
   run *r = ud;
@@ -51,13 +62,25 @@ on_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
     r->ok++;
   else
     r->err++;
-  pump(r);
+  if (r->http) {
+    pump(r); /* keep the lane fed */
+  } else if (r->inflight == 0) {
+    /* UDP: the kernel takes datagrams at once, so a window alone does not
+     * pace anything; the next burst goes after one loop turn, which lets
+     * the simulator (same loop) drain its socket. */
+    if (r->next >= r->total)
+      r->done = 1;
+    else if (r->paced)
+      cmx_timer_start(r->engine, 0, on_turn, r, NULL);
+    else
+      pump(r);
+  }
 }
 
 static void
 pump(run *r)
 {
-  if (r->inflight > r->window / 2)
+  if (r->http && r->inflight > r->window / 2)
     return;
   while (r->inflight < r->window && r->next < r->total) {
     char host[32], ver[16];
@@ -109,7 +132,7 @@ int
 main(int argc, char **argv)
 {
   long nudp = 200000, nhttp = 20000;
-  int window = 256, inflight = 64, i;
+  int window = 200, inflight = 64, paced = 1, i;
   struct event_base *base = event_base_new();
   sim *s = sim_new(base);
   sim_service *svc = sim_service_add(s, "partisci", 0, 0);
@@ -128,9 +151,11 @@ main(int argc, char **argv)
       window = atoi(argv[++i]);
     else if (strcmp(argv[i], "--inflight") == 0 && i + 1 < argc)
       inflight = atoi(argv[++i]);
+    else if (strcmp(argv[i], "--unpaced") == 0)
+      paced = 0;
     else {
       fprintf(stderr, "usage: partisci_updates [--udp N] [--http N] "
-                      "[--window W] [--inflight K]\n");
+                      "[--window W] [--inflight K] [--unpaced]\n");
       return 2;
     }
   }
@@ -147,6 +172,8 @@ main(int argc, char **argv)
   /* UDP */
   memset(&r, 0, sizeof(r));
   r.c = c;
+  r.engine = e;
+  r.paced = paced;
   r.total = nudp;
   r.window = window;
   t0 = now_s();
@@ -168,15 +195,16 @@ main(int argc, char **argv)
   got = sim_counter(s, "partisci.udp_datagrams");
   printf("udp:  %ld updates sent (%ld send errors) in %.3f s; simulator "
          "received %lld (%.2f%%), stored %lld: %.0f updates/s received, "
-         "window %d\n",
+         "bursts of %d%s\n",
          nudp, r.err, t1 - t0, (long long)got,
          nudp ? 100.0 * (double)got / (double)nudp : 0.0,
          (long long)sim_counter(s, "partisci.stored"),
-         (double)got / (t1 - t0), window);
+         (double)got / (t1 - t0), window, paced ? "" : " (unpaced)");
 
   /* HTTP */
   memset(&r, 0, sizeof(r));
   r.c = c;
+  r.engine = e;
   r.total = nhttp;
   r.window = inflight * 4; /* keep the lane's queue fed */
   r.http = 1;

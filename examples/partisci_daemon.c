@@ -120,7 +120,7 @@ main(int argc, char **argv)
                                       use_http, on_report, &d, err,
                                       sizeof(err));
   if (d.rep)
-    printf("reporting %s %s as host %s every %.1f h (clamped to 1..24 h)\n",
+    printf("reporting %s %s as host %s every %g h (clamped to 1..24 h)\n",
            DAEMON_APP, DAEMON_VERSION, cmx_partisci_default_host(c), hours);
   cmx_partisci_free(c); /* the reporter keeps what it needs */
   if (!d.rep) {

@@ -1177,6 +1177,7 @@ typedef struct load {
   int inflight, window;
   unsigned pause_ms;
   long sent_ok, send_err;
+  long bursts, queries, queries_ok;
   int finished;
 } load;
 
@@ -1213,10 +1214,29 @@ on_load_sent(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
                      CMX_OK);
 }
 
-/* One bounded burst of `window` datagrams. */
+static void
+on_load_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+{
+  load *l = ud;
+
+  (void)c;
+  if (r->code == CMX_OK && r->n > 0)
+    l->queries_ok++;
+}
+
+/* One bounded burst of `window` datagrams (and, every 25th burst, two
+ * queries that run while the datagrams keep coming). */
 static void
 load_burst(load *l)
 {
+  if (l->bursts++ % 25 == 24) {
+    cmx_partisci_filter f = {"load_app_0", NULL, NULL};
+
+    ck_assert_int_eq(cmx_partisci_apps(l->c, on_load_query, l), CMX_OK);
+    ck_assert_int_eq(cmx_partisci_versions(l->c, &f, on_load_query, l),
+                     CMX_OK);
+    l->queries += 2;
+  }
   while (l->inflight < l->window && l->next < l->total) {
     char app[32], ver[32], host[32];
     cmx_partisci_update u;
@@ -1271,6 +1291,15 @@ START_TEST(udp_load_100k)
          100.0 * (double)got / (double)l.total, (long long)stored,
          (long long)rejected, (long long)(l.total - got));
   fflush(stdout);
+  /* the queries made during the load all answered */
+  for (i = 0; i < 100 && l.queries_ok < l.queries &&
+              cmx_engine_outstanding(e.engine) > 0;
+       i++)
+    run_for(&e, 50);
+  printf("partisci udp load: %ld of %ld queries during the load answered\n",
+         l.queries_ok, l.queries);
+  ck_assert_int_gt(l.queries, 0);
+  ck_assert_int_eq(l.queries_ok, l.queries);
   ck_assert_int_eq(l.send_err, 0);
   ck_assert_int_eq(rejected, 0);
   ck_assert_int_eq(stored, got);

@@ -18,14 +18,14 @@ tests_check_partisci_LDADD = $(CMX_TEST_LIBS)
 noinst_PROGRAMS += examples/partisci_daemon examples/partisci_which
 examples_partisci_daemon_SOURCES = examples/partisci_daemon.c
 examples_partisci_daemon_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
-examples_partisci_daemon_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
+examples_partisci_daemon_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS) -lm
 examples_partisci_which_SOURCES = examples/partisci_which.c
 examples_partisci_which_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
-examples_partisci_which_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
+examples_partisci_which_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS) -lm
 
 noinst_PROGRAMS += bench/partisci_updates
 bench_partisci_updates_SOURCES = bench/partisci_updates.c
 bench_partisci_updates_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 bench_partisci_updates_LDADD = lib/libcallmux_impl.la tests/sim/libcmxsim.la \
-	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS)
+	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS) -lm
 EXTRA_DIST += bench/README-partisci.md
