@@ -32,8 +32,7 @@ typedef struct run {
   int inflight, window, http, done;
 } run;
 
-static double
-now_s(void)
+static double now_s(void)
 {
   struct timespec ts;
 
@@ -43,16 +42,14 @@ now_s(void)
 
 static void pump(run *r);
 
-static void
-on_turn(cmx_engine *e, int code, void *ud)
+static void on_turn(cmx_engine *e, int code, void *ud)
 {
   (void)e;
   if (code == CMX_OK)
     pump(ud);
 }
 
-static void
-on_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
+static void on_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
 {
   run *r = ud;
 
@@ -77,8 +74,7 @@ on_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
   }
 }
 
-static void
-pump(run *r)
+static void pump(run *r)
 {
   if (r->http && r->inflight > r->window / 2)
     return;
@@ -106,8 +102,7 @@ pump(run *r)
     r->done = 1;
 }
 
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
   (void)fd;
   (void)what;
@@ -115,8 +110,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Loop until *flag or `ms` pass. */
-static void
-loop_until(struct event_base *b, const int *flag, unsigned ms)
+static void loop_until(struct event_base *b, const int *flag, unsigned ms)
 {
   int exp = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -128,8 +122,7 @@ loop_until(struct event_base *b, const int *flag, unsigned ms)
   event_free(ev);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   long nudp = 200000, nhttp = 20000;
   int window = 200, inflight = 64, paced = 1, i;
@@ -198,8 +191,8 @@ main(int argc, char **argv)
          "bursts of %d%s\n",
          nudp, r.err, t1 - t0, (long long)got,
          nudp ? 100.0 * (double)got / (double)nudp : 0.0,
-         (long long)sim_counter(s, "partisci.stored"),
-         (double)got / (t1 - t0), window, paced ? "" : " (unpaced)");
+         (long long)sim_counter(s, "partisci.stored"), (double)got / (t1 - t0),
+         window, paced ? "" : " (unpaced)");
 
   /* HTTP */
   memset(&r, 0, sizeof(r));

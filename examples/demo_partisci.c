@@ -33,8 +33,7 @@ typedef struct pcall {
   const char *what;
 } pcall;
 
-static pcall *
-pcall_new(pdemo *d, const char *what)
+static pcall *pcall_new(pdemo *d, const char *what)
 {
   pcall *p = malloc(sizeof(*p));
 
@@ -46,8 +45,7 @@ pcall_new(pdemo *d, const char *what)
   return p;
 }
 
-static void
-finish_query(pdemo *d)
+static void finish_query(pdemo *d)
 {
   if (--d->queries_left == 0) {
     cmx_partisci_free(d->c);
@@ -55,8 +53,7 @@ finish_query(pdemo *d)
   }
 }
 
-static void
-on_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
 {
   pcall *p = ud;
   pdemo *d = p->d;
@@ -70,8 +67,7 @@ on_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   } else if (r->info) {
     demo_note(d->t, "partisci", "server version %s, API era %s",
               r->info->version,
-              r->info->era == CMX_PARTISCI_ERA_LATER ? "later"
-                                                     : "documented");
+              r->info->era == CMX_PARTISCI_ERA_LATER ? "later" : "documented");
   } else if (r->apps) {
     for (i = 0; i < r->n; i++)
       demo_note(d->t, "partisci", "app %-16s (%s) on %ld hosts",
@@ -85,8 +81,7 @@ on_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   finish_query(d);
 }
 
-static void
-start_queries(pdemo *d)
+static void start_queries(pdemo *d)
 {
   cmx_partisci_filter f = {NULL, NULL, "2.0"};
   char *id = cmx_partisci_app_id(apps[1]);
@@ -121,8 +116,7 @@ start_queries(pdemo *d)
   free(id);
 }
 
-static void
-on_settled(cmx_engine *e, int code, void *ud)
+static void on_settled(cmx_engine *e, int code, void *ud)
 {
   pdemo *d = ud;
 
@@ -135,8 +129,7 @@ on_settled(cmx_engine *e, int code, void *ud)
   }
 }
 
-static void
-on_update(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_update(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
 {
   pcall *p = ud;
   pdemo *d = p->d;
@@ -158,8 +151,7 @@ on_update(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   }
 }
 
-int
-demo_partisci(cmx_engine *engine, const char *base_url, demo_tally *t)
+int demo_partisci(cmx_engine *engine, const char *base_url, demo_tally *t)
 {
   static pdemo d;
   char err[200];
@@ -190,8 +182,7 @@ demo_partisci(cmx_engine *engine, const char *base_url, demo_tally *t)
     u.instance = (long)(i / (FLEET * 3));
     rc = i < FLEET * 3
              ? cmx_partisci_send_udp(d.c, &u, on_update, p, err, sizeof(err))
-             : cmx_partisci_send_http(d.c, &u, on_update, p, err,
-                                      sizeof(err));
+             : cmx_partisci_send_http(d.c, &u, on_update, p, err, sizeof(err));
     if (rc != CMX_OK) {
       free(p);
       fprintf(stderr, "demo partisci: %s\n", err);

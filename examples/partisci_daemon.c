@@ -31,9 +31,8 @@ typedef struct daemon_state {
   unsigned long failures;
 } daemon_state;
 
-static void
-on_report(cmx_partisci_reporter *r, const cmx_partisci_result *res,
-          void *ud)
+static void on_report(cmx_partisci_reporter *r, const cmx_partisci_result *res,
+                      void *ud)
 {
   daemon_state *d = ud;
 
@@ -48,8 +47,7 @@ on_report(cmx_partisci_reporter *r, const cmx_partisci_result *res,
   fflush(stdout);
 }
 
-static void
-on_stop(evutil_socket_t fd, short what, void *arg)
+static void on_stop(evutil_socket_t fd, short what, void *arg)
 {
   daemon_state *d = arg;
 
@@ -60,16 +58,14 @@ on_stop(evutil_socket_t fd, short what, void *arg)
   event_base_loopexit(d->base, NULL);
 }
 
-static int
-usage(void)
+static int usage(void)
 {
   fprintf(stderr, "usage: partisci_daemon [--http] [--interval-hours H] "
                   "[--instance N] [--run-seconds S] URL\n");
   return 2;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   daemon_state d;
   const char *url = NULL;
@@ -115,10 +111,9 @@ main(int argc, char **argv)
   u.ver = DAEMON_VERSION;
   u.host = NULL; /* this machine's name */
   u.instance = instance;
-  d.rep = cmx_partisci_reporter_start(c, &u,
-                                      (uint64_t)(hours * 3600.0 * 1000.0),
-                                      use_http, on_report, &d, err,
-                                      sizeof(err));
+  d.rep =
+      cmx_partisci_reporter_start(c, &u, (uint64_t)(hours * 3600.0 * 1000.0),
+                                  use_http, on_report, &d, err, sizeof(err));
   if (d.rep)
     printf("reporting %s %s as host %s every %g h (clamped to 1..24 h)\n",
            DAEMON_APP, DAEMON_VERSION, cmx_partisci_default_host(c), hours);

@@ -23,8 +23,8 @@ typedef struct answer {
   int done, status;
 } answer;
 
-static void
-on_versions(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_versions(cmx_partisci *c, const cmx_partisci_result *r,
+                        void *ud)
 {
   answer *a = ud;
   size_t i;
@@ -53,8 +53,7 @@ on_versions(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
     fprintf(stderr, "no host reports this version\n");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_partisci_era era = CMX_PARTISCI_ERA_AUTO;
   int i = 1;

@@ -21,8 +21,7 @@
 /* ================================================================== */
 /* sans-I/O                                                             */
 
-static void
-expect_id(const char *app, const char *id)
+static void expect_id(const char *app, const char *id)
 {
   char *got = cmx_partisci_app_id(app);
 
@@ -40,18 +39,17 @@ START_TEST(app_id_rule)
   expect_id("_!@#$%^&*( ", "___________");
   expect_id("LoWeR", "lower");
   expect_id("", "");
-  expect_id("a--b..c", "a__b__c");     /* nothing collapsed */
-  expect_id("\xc4\xb0", "i");          /* U+0130 lowercases to i */
-  expect_id("\xe2\x84\xaa", "k");      /* KELVIN SIGN lowercases to k */
-  expect_id("x\xffy", "x_y");          /* an invalid byte: one char */
+  expect_id("a--b..c", "a__b__c");      /* nothing collapsed */
+  expect_id("\xc4\xb0", "i");           /* U+0130 lowercases to i */
+  expect_id("\xe2\x84\xaa", "k");       /* KELVIN SIGN lowercases to k */
+  expect_id("x\xffy", "x_y");           /* an invalid byte: one char */
   expect_id("\xf0\x9f\x98\x80z", "_z"); /* 4-byte char: one '_' */
   ck_assert_ptr_null(cmx_partisci_app_id(NULL));
 }
 END_TEST
 
 /* 51 copies of `unit` */
-static char *
-repeat(const char *unit, int n)
+static char *repeat(const char *unit, int n)
 {
   size_t ul = strlen(unit);
   char *s = malloc(ul * (size_t)n + 1);
@@ -64,8 +62,7 @@ repeat(const char *unit, int n)
   return s;
 }
 
-static void
-expect_invalid(const cmx_partisci_update *u, const char *needle)
+static void expect_invalid(const cmx_partisci_update *u, const char *needle)
 {
   char err[200] = "";
 
@@ -83,8 +80,7 @@ START_TEST(validation_rules)
   cmx_partisci_update u = {"app", "1.0", "h", 0};
   char err[200];
 
-  ck_assert_int_eq(cmx_partisci_update_validate(&u, err, sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_partisci_update_validate(&u, err, sizeof(err)), CMX_OK);
   ck_assert_int_eq(cmx_partisci_update_validate(NULL, err, sizeof(err)),
                    CMX_EINVAL);
 
@@ -129,7 +125,7 @@ START_TEST(validation_rules)
   expect_invalid(&u, "host: not valid UTF-8");
   u.host = "\xe2\x82"; /* truncated sequence */
   expect_invalid(&u, "host: not valid UTF-8");
-  u.host = NULL;       /* default host: allowed */
+  u.host = NULL; /* default host: allowed */
   ck_assert_int_eq(cmx_partisci_update_validate(&u, NULL, 0), CMX_OK);
   u.host = "";
   ck_assert_int_eq(cmx_partisci_update_validate(&u, NULL, 0), CMX_OK);
@@ -181,8 +177,7 @@ START_TEST(encode_update)
   u.app = "abcdefghij";
   s = cmx__partisci_encode(&u, 40, &len, err, sizeof(err));
   ck_assert_ptr_null(s);
-  ck_assert_msg(strstr(err, "a datagram holds at most 40") != NULL, "%s",
-                err);
+  ck_assert_msg(strstr(err, "a datagram holds at most 40") != NULL, "%s", err);
   /* and the worst case of real fields stays under 2048 */
   {
     char *w = repeat("\x01", 50);
@@ -197,9 +192,9 @@ START_TEST(encode_update)
 }
 END_TEST
 
-static void
-expect_url(const char *base, cmx_partisci_era era, cmx_partisci_endpoint ep,
-           const cmx_partisci_filter *f, const char *want)
+static void expect_url(const char *base, cmx_partisci_era era,
+                       cmx_partisci_endpoint ep, const cmx_partisci_filter *f,
+                       const char *want)
 {
   char *u = cmx_partisci_url(base, era, ep, f);
 
@@ -295,9 +290,8 @@ START_TEST(parse_results)
   ck_assert_int_eq(v[0].last_update, 1331137064);
   cmx_partisci_versions_free(v, n);
 
-  ck_assert_int_eq(cmx_partisci_parse_versions(documented,
-                                               strlen(documented), &v, &n,
-                                               err, sizeof(err)),
+  ck_assert_int_eq(cmx_partisci_parse_versions(documented, strlen(documented),
+                                               &v, &n, err, sizeof(err)),
                    CMX_OK);
   ck_assert_uint_eq(n, 1);
   ck_assert_str_eq(v[0].host, "");
@@ -311,9 +305,9 @@ START_TEST(parse_results)
   ck_assert_uint_eq(n, 0);
   ck_assert_ptr_null(v);
 
-  ck_assert_int_eq(cmx_partisci_parse_apps(apps, strlen(apps), &a, &n, err,
-                                           sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_partisci_parse_apps(apps, strlen(apps), &a, &n, err, sizeof(err)),
+      CMX_OK);
   ck_assert_uint_eq(n, 1);
   ck_assert_str_eq(a[0].app, "Demo App A");
   ck_assert_str_eq(a[0].app_id, "demo_app_a");
@@ -330,16 +324,15 @@ START_TEST(parse_results)
   ck_assert_str_eq(h[1].host, ""); /* updates without a host */
   ck_assert_int_eq(h[1].last_update, 8);
   cmx_partisci_hosts_free(h, n);
-  ck_assert_int_eq(cmx_partisci_parse_hosts(hosts_later,
-                                            strlen(hosts_later), &h, &n, err,
-                                            sizeof(err)),
+  ck_assert_int_eq(cmx_partisci_parse_hosts(hosts_later, strlen(hosts_later),
+                                            &h, &n, err, sizeof(err)),
                    CMX_OK);
   ck_assert_int_eq(h[0].app_count, 3);
   cmx_partisci_hosts_free(h, n);
 
   ck_assert_int_eq(cmx_partisci_parse_info("{\"version\":\"0.1\"}", 17,
-                                           CMX_PARTISCI_ERA_DOCUMENTED,
-                                           &info, err, sizeof(err)),
+                                           CMX_PARTISCI_ERA_DOCUMENTED, &info,
+                                           err, sizeof(err)),
                    CMX_OK);
   ck_assert_str_eq(info.version, "0.1");
   ck_assert_ptr_null(info.go_version);
@@ -357,23 +350,23 @@ START_TEST(parse_results)
   }
 
   /* wrong shapes */
-  ck_assert_int_eq(cmx_partisci_parse_versions("null", 4, &v, &n, err,
-                                               sizeof(err)),
+  ck_assert_int_eq(
+      cmx_partisci_parse_versions("null", 4, &v, &n, err, sizeof(err)),
+      CMX_EPROTO);
+  ck_assert_int_eq(cmx_partisci_parse_versions("{\"data\":null}", 13, &v, &n,
+                                               err, sizeof(err)),
                    CMX_EPROTO);
-  ck_assert_int_eq(cmx_partisci_parse_versions("{\"data\":null}", 13, &v,
-                                               &n, err, sizeof(err)),
-                   CMX_EPROTO);
-  ck_assert_int_eq(cmx_partisci_parse_versions("{\"data\":[{\"app\":1}]}",
-                                               20, &v, &n, err, sizeof(err)),
+  ck_assert_int_eq(cmx_partisci_parse_versions("{\"data\":[{\"app\":1}]}", 20,
+                                               &v, &n, err, sizeof(err)),
                    CMX_EPROTO);
   ck_assert_msg(strstr(err, "version entry 0") != NULL, "%s", err);
-  ck_assert_int_eq(cmx_partisci_parse_versions(
-                       "{\"data\":[{\"instance\":70000}]}", 28, &v, &n, err,
-                       sizeof(err)),
-                   CMX_EPROTO);
-  ck_assert_int_eq(cmx_partisci_parse_apps("{\"data\":[1]}", 12, &a, &n,
-                                           err, sizeof(err)),
-                   CMX_EPROTO);
+  ck_assert_int_eq(
+      cmx_partisci_parse_versions("{\"data\":[{\"instance\":70000}]}", 28, &v,
+                                  &n, err, sizeof(err)),
+      CMX_EPROTO);
+  ck_assert_int_eq(
+      cmx_partisci_parse_apps("{\"data\":[1]}", 12, &a, &n, err, sizeof(err)),
+      CMX_EPROTO);
   ck_assert_int_eq(cmx_partisci_parse_hosts("", 0, &h, &n, err, sizeof(err)),
                    CMX_EPROTO);
   ck_assert_int_eq(cmx_partisci_parse_info("{}", 2, CMX_PARTISCI_ERA_LATER,
@@ -405,15 +398,13 @@ START_TEST(report_schedule)
   /* within bounds: the next multiple of the interval after now */
   ck_assert_uint_eq(cmx_partisci_next_report_ms(1000, 1000, 2 * H),
                     1000 + 2 * H);
-  ck_assert_uint_eq(cmx_partisci_next_report_ms(1000, 1000 + 2 * H - 1,
-                                                2 * H),
+  ck_assert_uint_eq(cmx_partisci_next_report_ms(1000, 1000 + 2 * H - 1, 2 * H),
                     1000 + 2 * H);
   /* exactly on a boundary: strictly after now */
   ck_assert_uint_eq(cmx_partisci_next_report_ms(1000, 1000 + 2 * H, 2 * H),
                     1000 + 4 * H);
   /* a late wake-up skips missed slots, no burst of catch-up sends */
-  ck_assert_uint_eq(cmx_partisci_next_report_ms(0, 9 * H + 5, 2 * H),
-                    10 * H);
+  ck_assert_uint_eq(cmx_partisci_next_report_ms(0, 9 * H + 5, 2 * H), 10 * H);
   /* clamped: too often -> hourly, too rare -> daily, 0 -> daily */
   ck_assert_uint_eq(cmx_partisci_next_report_ms(0, 0, 60 * 1000), H);
   ck_assert_uint_eq(cmx_partisci_next_report_ms(0, 0, 1), H);
@@ -448,8 +439,7 @@ typedef struct env {
   cmx_partisci *c;
 } env;
 
-static void
-env_up(env *e, const char *sim_era, cmx_partisci_era era)
+static void env_up(env *e, const char *sim_era, cmx_partisci_era era)
 {
   char err[200] = "";
 
@@ -470,8 +460,7 @@ env_up(env *e, const char *sim_era, cmx_partisci_era era)
   ck_assert_msg(e->c != NULL, "%s", err);
 }
 
-static void
-env_down(env *e)
+static void env_down(env *e)
 {
   cmx_partisci_free(e->c);
   cmx_engine_free(e->engine);
@@ -479,8 +468,7 @@ env_down(env *e)
   event_base_free(e->base);
 }
 
-static void
-on_expire(evutil_socket_t fd, short what, void *arg)
+static void on_expire(evutil_socket_t fd, short what, void *arg)
 {
   (void)fd;
   (void)what;
@@ -488,8 +476,7 @@ on_expire(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Run until *flag >= want or `ms` pass; returns *flag >= want. */
-static int
-run_until(env *e, const int *flag, int want, unsigned ms)
+static int run_until(env *e, const int *flag, int want, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -503,8 +490,7 @@ run_until(env *e, const int *flag, int want, unsigned ms)
 }
 
 /* Run until the simulator's counter reaches `want` (or `ms` pass). */
-static int64_t
-run_counter(env *e, const char *name, int64_t want, unsigned ms)
+static int64_t run_counter(env *e, const char *name, int64_t want, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -518,8 +504,7 @@ run_counter(env *e, const char *name, int64_t want, unsigned ms)
 }
 
 /* Run the loop for `ms` whatever happens. */
-static void
-run_for(env *e, unsigned ms)
+static void run_for(env *e, unsigned ms)
 {
   int never = 0;
 
@@ -543,8 +528,7 @@ typedef struct seen {
   cmx_partisci_host hosts[16];
 } seen;
 
-static void
-seen_clear(seen *s)
+static void seen_clear(seen *s)
 {
   size_t i;
 
@@ -558,8 +542,7 @@ seen_clear(seen *s)
   memset(s, 0, sizeof(*s));
 }
 
-static void
-on_result(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_result(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
 {
   seen *s = ud;
   size_t i;
@@ -571,8 +554,7 @@ on_result(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   snprintf(s->error, sizeof(s->error), "%s", r->error ? r->error : "(null)");
   s->n = r->n;
   if (r->info) {
-    snprintf(s->info_version, sizeof(s->info_version), "%s",
-             r->info->version);
+    snprintf(s->info_version, sizeof(s->info_version), "%s", r->info->version);
     s->info_era = r->info->era;
     snprintf(s->go_version, sizeof(s->go_version), "%s",
              r->info->go_version ? r->info->go_version : "");
@@ -582,8 +564,8 @@ on_result(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
     char line[512];
 
     ck_assert_int_gt(v->last_update, 1500000000);
-    snprintf(line, sizeof(line), "%s|%s|%s|%u|%s", v->app_id, v->host,
-             v->ver, v->instance, v->host_ip);
+    snprintf(line, sizeof(line), "%s|%s|%s|%u|%s", v->app_id, v->host, v->ver,
+             v->instance, v->host_ip);
     s->rows[i] = strdup(line);
   }
   for (i = 0; r->apps && i < r->n && i < 16; i++) {
@@ -597,8 +579,7 @@ on_result(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   }
 }
 
-static const cmx_partisci_app *
-find_app(const seen *s, const char *id)
+static const cmx_partisci_app *find_app(const seen *s, const char *id)
 {
   size_t i;
 
@@ -608,8 +589,7 @@ find_app(const seen *s, const char *id)
   return NULL;
 }
 
-static const cmx_partisci_host *
-find_host(const seen *s, const char *h)
+static const cmx_partisci_host *find_host(const seen *s, const char *h)
 {
   size_t i;
 
@@ -619,8 +599,7 @@ find_host(const seen *s, const char *h)
   return NULL;
 }
 
-static int
-has_row(const seen *s, const char *row)
+static int has_row(const seen *s, const char *row)
 {
   size_t i;
 
@@ -636,15 +615,15 @@ START_TEST(refused_updates_send_nothing)
   seen s;
   char *a51 = repeat("\xe2\x82\xac", 51); /* 51 euro signs, 153 bytes */
   cmx_partisci_update bad[] = {
-      {NULL, "1", "h", 0},  {"", "1", "h", 0},   {"a", NULL, "h", 0},
-      {"a", "", "h", 0},    {a51, "1", "h", 0},  {"a", a51, "h", 0},
-      {"a", "1", a51, 0},   {"a\xff", "1", "h", 0}, {"a", "\xc0\x80", "h", 0},
-      {"a", "1", "\xed\xbf\xbf", 0}, {"a", "1", "h", -1},
-      {"a", "1", "h", 65536},
+      {NULL, "1", "h", 0},       {"", "1", "h", 0},
+      {"a", NULL, "h", 0},       {"a", "", "h", 0},
+      {a51, "1", "h", 0},        {"a", a51, "h", 0},
+      {"a", "1", a51, 0},        {"a\xff", "1", "h", 0},
+      {"a", "\xc0\x80", "h", 0}, {"a", "1", "\xed\xbf\xbf", 0},
+      {"a", "1", "h", -1},       {"a", "1", "h", 65536},
   };
-  const char *field[] = {"app", "app", "ver", "ver", "app", "ver",
-                         "host", "app", "ver", "host", "instance",
-                         "instance"};
+  const char *field[] = {"app",  "app", "ver", "ver",  "app",      "ver",
+                         "host", "app", "ver", "host", "instance", "instance"};
   size_t i;
   cmx_partisci_reporter *r;
 
@@ -653,15 +632,15 @@ START_TEST(refused_updates_send_nothing)
   for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     char err[200] = "";
 
-    ck_assert_int_eq(cmx_partisci_send_udp(e.c, &bad[i], on_result, &s, err,
-                                           sizeof(err)),
-                     CMX_EINVAL);
+    ck_assert_int_eq(
+        cmx_partisci_send_udp(e.c, &bad[i], on_result, &s, err, sizeof(err)),
+        CMX_EINVAL);
     ck_assert_msg(strncmp(err, field[i], strlen(field[i])) == 0,
                   "case %zu: '%s' does not name %s", i, err, field[i]);
     err[0] = '\0';
-    ck_assert_int_eq(cmx_partisci_send_http(e.c, &bad[i], on_result, &s,
-                                            err, sizeof(err)),
-                     CMX_EINVAL);
+    ck_assert_int_eq(
+        cmx_partisci_send_http(e.c, &bad[i], on_result, &s, err, sizeof(err)),
+        CMX_EINVAL);
     ck_assert_msg(strncmp(err, field[i], strlen(field[i])) == 0,
                   "case %zu: '%s' does not name %s", i, err, field[i]);
     err[0] = '\0';
@@ -684,14 +663,16 @@ START_TEST(refused_updates_send_nothing)
 END_TEST
 
 /* The fixture both eras share: 4 UDP and 3 HTTP updates. */
-static void
-send_fixture(env *e)
+static void send_fixture(env *e)
 {
   static const cmx_partisci_update ups[] = {
-      {"Demo App A", "1.0", "h1", 0}, {"Demo App A", "1.0", "h2", 0},
-      {"Demo App A", "2.0", "h3", 0}, {"App B", "1.0", "h1", 0},
+      {"Demo App A", "1.0", "h1", 0},
+      {"Demo App A", "1.0", "h2", 0},
+      {"Demo App A", "2.0", "h3", 0},
+      {"App B", "1.0", "h1", 0},
       /* over HTTP */
-      {"App B", "2.0", "h2", 1},      {"Demo App A", "1.0", "h1", 1},
+      {"App B", "2.0", "h2", 1},
+      {"Demo App A", "1.0", "h1", 1},
       {"demo app a", "2.0", "h4", 0}, /* same app_id, another name */
   };
   seen s;
@@ -700,18 +681,17 @@ send_fixture(env *e)
   memset(&s, 0, sizeof(s));
   for (i = 0; i < 7; i++) {
     char err[200] = "";
-    int rc = i < 4 ? cmx_partisci_send_udp(e->c, &ups[i], on_result, &s,
-                                           err, sizeof(err))
-                   : cmx_partisci_send_http(e->c, &ups[i], on_result, &s,
-                                            err, sizeof(err));
+    int rc = i < 4 ? cmx_partisci_send_udp(e->c, &ups[i], on_result, &s, err,
+                                           sizeof(err))
+                   : cmx_partisci_send_http(e->c, &ups[i], on_result, &s, err,
+                                            sizeof(err));
 
     ck_assert_msg(rc == CMX_OK, "update %zu: %s", i, err);
     /* one at a time keeps the store's "first name" deterministic */
     ck_assert(run_until(e, &s.calls, (int)i + 1, 5000));
     ck_assert_msg(s.code == CMX_OK, "update %zu: %s", i, s.error);
     if (i < 4)
-      ck_assert_int_eq(run_counter(e, "partisci.stored", (int64_t)i + 1,
-                                   5000),
+      ck_assert_int_eq(run_counter(e, "partisci.stored", (int64_t)i + 1, 5000),
                        (int64_t)i + 1);
   }
   ck_assert_int_eq(sim_counter(e->sim, "partisci.udp_datagrams"), 4);
@@ -719,9 +699,8 @@ send_fixture(env *e)
   ck_assert_int_eq(sim_counter(e->sim, "partisci.stored"), 7);
 }
 
-static void
-query_versions(env *e, const char *app_id, const char *host,
-               const char *ver, seen *s)
+static void query_versions(env *e, const char *app_id, const char *host,
+                           const char *ver, seen *s)
 {
   cmx_partisci_filter f = {app_id, host, ver};
 
@@ -740,8 +719,7 @@ static const char *const later_rows[] = {
 };
 
 /* Every combination of the three filters against a local evaluation. */
-static void
-check_filters(env *e, const char *const *rows, size_t nrows)
+static void check_filters(env *e, const char *const *rows, size_t nrows)
 {
   const char *ids[] = {NULL, "demo_app_a", "app_b", "Demo_App_A"};
   const char *hosts[] = {NULL, "h1", "h2", "nope"};
@@ -765,9 +743,8 @@ check_filters(env *e, const char *const *rows, size_t nrows)
               (vers[v] && strcmp(vers[v], ver)))
             continue;
           want++;
-          ck_assert_msg(has_row(&s, rows[k]),
-                        "filter %s/%s/%s misses %s", ids[a], hosts[h],
-                        vers[v], rows[k]);
+          ck_assert_msg(has_row(&s, rows[k]), "filter %s/%s/%s misses %s",
+                        ids[a], hosts[h], vers[v], rows[k]);
         }
         ck_assert_msg(s.n == want, "filter %s/%s/%s: %zu rows, want %zu",
                       ids[a], hosts[h], vers[v], s.n, want);
@@ -878,8 +855,8 @@ START_TEST(documented_era_queries)
 
   /* the later paths are plain-text 404s on this server */
   {
-    cmx_partisci *later = cmx_partisci_new(
-        e.engine, sim_service_url(e.svc), CMX_PARTISCI_ERA_LATER, NULL, 0);
+    cmx_partisci *later = cmx_partisci_new(e.engine, sim_service_url(e.svc),
+                                           CMX_PARTISCI_ERA_LATER, NULL, 0);
 
     ck_assert_int_eq(cmx_partisci_apps(later, on_result, &s), CMX_OK);
     cmx_partisci_free(later); /* the call still ends, client == NULL */
@@ -938,8 +915,7 @@ typedef struct raw {
   char body[256];
 } raw;
 
-static void
-on_raw(cmx_call *call, const cmx_response *res, void *ud)
+static void on_raw(cmx_call *call, const cmx_response *res, void *ud)
 {
   raw *r = ud;
   const cmx_service_error *se = cmx_response_service_error(res);
@@ -953,9 +929,8 @@ on_raw(cmx_call *call, const cmx_response *res, void *ud)
   snprintf(r->body, sizeof(r->body), "%s", cmx_response_body(res, NULL));
 }
 
-static void
-raw_call(env *e, const char *method, const char *path, const char *body,
-         raw *r)
+static void raw_call(env *e, const char *method, const char *path,
+                     const char *body, raw *r)
 {
   char url[256];
   cmx_request *req;
@@ -1000,8 +975,8 @@ START_TEST(server_rules_and_errors)
   raw_call(&e, "POST", "/api/v1/update/", "{\"app\":\"x\",\"ver\":\"1\"} x",
            &r);
   ck_assert_int_eq(r.status, 415);
-  snprintf(big, sizeof(big), "{\"app\":\"x\",\"ver\":\"1\",\"host\":\"%060d\"}",
-           0);
+  snprintf(big, sizeof(big),
+           "{\"app\":\"x\",\"ver\":\"1\",\"host\":\"%060d\"}", 0);
   raw_call(&e, "POST", "/api/v1/update/", big, &r);
   ck_assert_int_eq(r.status, 415); /* the 50-character limit, enforced */
   ck_assert_msg(strstr(r.msg, "host is 60 characters") != NULL, "%s", r.msg);
@@ -1016,6 +991,18 @@ START_TEST(server_rules_and_errors)
   ck_assert_uint_eq(s.n, 1);
   ck_assert(has_row(&s, "up|hx|9|0|127.0.0.1"));
   seen_clear(&s);
+  /* keys never collide: ("h1", 0) and ("h", 10) are two entries */
+  raw_call(&e, "POST", "/api/v1/update/",
+           "{\"app\":\"K\",\"ver\":\"1\",\"host\":\"h1\",\"instance\":0}", &r);
+  ck_assert_int_eq(r.status, 200);
+  raw_call(&e, "POST", "/api/v1/update/",
+           "{\"app\":\"K\",\"ver\":\"2\",\"host\":\"h\",\"instance\":10}", &r);
+  ck_assert_int_eq(r.status, 200);
+  query_versions(&e, "k", NULL, NULL, &s);
+  ck_assert_uint_eq(s.n, 2);
+  ck_assert(has_row(&s, "k|h1|1|0|127.0.0.1"));
+  ck_assert(has_row(&s, "k|h|2|10|127.0.0.1"));
+  seen_clear(&s);
   /* exact paths only, Go-style plain 404 */
   raw_call(&e, "GET", "/api/v1/version", NULL, &r);
   ck_assert_int_eq(r.status, 404);
@@ -1025,7 +1012,8 @@ START_TEST(server_rules_and_errors)
   ck_assert_int_eq(r.status, 404);
   raw_call(&e, "GET", "/api/v1", NULL, &r);
   ck_assert_int_eq(r.status, 301);
-  raw_call(&e, "POST", "/api/v1/version/", NULL, &r); /* any method */
+  raw_call(&e, "POST", "/api/v1/version/?app_id=up", NULL,
+           &r); /* any method */
   ck_assert_int_eq(r.status, 200);
   ck_assert(strncmp(r.body,
                     "{\"data\":[{\"app_id\":\"up\",\"app\":\"Up\",\"ver\":"
@@ -1035,6 +1023,62 @@ START_TEST(server_rules_and_errors)
                            "\"ver\":\"9\",\"host\":\"hx\",\"instance\":0,"
                            "\"host_ip\":\"127.0.0.1\",\"last_update\":")) ==
             0);
+  env_down(&e);
+}
+END_TEST
+
+static void on_udp_sent(cmx_engine *eng, int code, void *ud)
+{
+  (void)eng;
+  ck_assert_int_eq(code, CMX_OK);
+  (*(int *)ud)++;
+}
+
+START_TEST(udp_datagram_rules)
+{
+  env e;
+  int sent = 0;
+  char big[2200];
+  unsigned port;
+  seen s;
+  static const char *const bad[] = {
+      "",
+      "not json",
+      "{\"app\":\"a\"}",
+      "[1]",
+      "{\"app\":\"a\",\"ver\":\"1\",\"instance\":-1}",
+      "{\"app\":\"a\",\"ver\":\"1\"} trailing",
+  };
+  size_t i;
+
+  memset(&s, 0, sizeof(s));
+  env_up(&e, NULL, CMX_PARTISCI_ERA_LATER);
+  port = sim_service_port(e.svc);
+  /* a valid JSON update of 2100 bytes: cut at 2048 by the server, dropped */
+  snprintf(big, sizeof(big), "{\"app\":\"a\",\"ver\":\"1\",\"x\":\"%02060d\"}",
+           0);
+  ck_assert_int_gt(strlen(big), 2048);
+  ck_assert_int_eq(cmx_udp_send(e.engine, "127.0.0.1", port, big, strlen(big),
+                                on_udp_sent, &sent),
+                   CMX_OK);
+  for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+    ck_assert_int_eq(cmx_udp_send(e.engine, "127.0.0.1", port, bad[i],
+                                  strlen(bad[i]), on_udp_sent, &sent),
+                     CMX_OK);
+  /* and one good one, with upper-case keys */
+  ck_assert_int_eq(cmx_udp_send(e.engine, "127.0.0.1", port,
+                                "{\"APP\":\"Good\",\"VER\":\"1\"}", 24,
+                                on_udp_sent, &sent),
+                   CMX_OK);
+  ck_assert(run_until(&e, &sent, 8, 5000));
+  ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 8, 5000), 8);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.udp_truncated"), 1);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.udp_rejected"), 7);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.stored"), 1);
+  query_versions(&e, NULL, NULL, NULL, &s);
+  ck_assert_uint_eq(s.n, 1);
+  ck_assert(has_row(&s, "good||1|0|127.0.0.1"));
+  seen_clear(&s);
   env_down(&e);
 }
 END_TEST
@@ -1085,9 +1129,8 @@ typedef struct rep_seen {
   cmx_partisci_reporter *r;
 } rep_seen;
 
-static void
-on_report(cmx_partisci_reporter *r, const cmx_partisci_result *res,
-          void *ud)
+static void on_report(cmx_partisci_reporter *r, const cmx_partisci_result *res,
+                      void *ud)
 {
   rep_seen *s = ud;
 
@@ -1109,9 +1152,9 @@ START_TEST(reporter_end_to_end)
 
   memset(&q, 0, sizeof(q));
   env_up(&e, NULL, CMX_PARTISCI_ERA_LATER);
-  ck_assert_int_eq(cmx_partisci_set_default_host(e.c, "rep-host", err,
-                                                 sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_partisci_set_default_host(e.c, "rep-host", err, sizeof(err)),
+      CMX_OK);
   cmx__partisci_reporter_test_interval(30); /* TEST HOOK: 30 ms, unclamped */
   rs.r = cmx_partisci_reporter_start(e.c, &u, 0, 0, on_report, &rs, err,
                                      sizeof(err));
@@ -1183,8 +1226,7 @@ typedef struct load {
 
 static void load_burst(load *l);
 
-static void
-on_load_timer(cmx_engine *eng, int code, void *ud)
+static void on_load_timer(cmx_engine *eng, int code, void *ud)
 {
   load *l = ud;
 
@@ -1193,8 +1235,8 @@ on_load_timer(cmx_engine *eng, int code, void *ud)
     load_burst(l);
 }
 
-static void
-on_load_sent(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_load_sent(cmx_partisci *c, const cmx_partisci_result *r,
+                         void *ud)
 {
   load *l = ud;
 
@@ -1209,13 +1251,13 @@ on_load_sent(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
   if (l->next >= l->total)
     l->finished = 1;
   else /* next burst after a loop turn, so the simulator reads its socket */
-    ck_assert_int_eq(cmx_timer_start(l->e->engine, l->pause_ms,
-                                     on_load_timer, l, NULL),
-                     CMX_OK);
+    ck_assert_int_eq(
+        cmx_timer_start(l->e->engine, l->pause_ms, on_load_timer, l, NULL),
+        CMX_OK);
 }
 
-static void
-on_load_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
+static void on_load_query(cmx_partisci *c, const cmx_partisci_result *r,
+                          void *ud)
 {
   load *l = ud;
 
@@ -1226,8 +1268,7 @@ on_load_query(cmx_partisci *c, const cmx_partisci_result *r, void *ud)
 
 /* One bounded burst of `window` datagrams (and, every 25th burst, two
  * queries that run while the datagrams keep coming). */
-static void
-load_burst(load *l)
+static void load_burst(load *l)
 {
   if (l->bursts++ % 25 == 24) {
     cmx_partisci_filter f = {"load_app_0", NULL, NULL};
@@ -1249,8 +1290,7 @@ load_burst(load *l)
     u.ver = ver;
     u.host = host;
     u.instance = 0;
-    ck_assert_int_eq(cmx_partisci_send_udp(l->c, &u, on_load_sent, l, NULL,
-                                           0),
+    ck_assert_int_eq(cmx_partisci_send_udp(l->c, &u, on_load_sent, l, NULL, 0),
                      CMX_OK);
     l->inflight++;
   }
@@ -1327,8 +1367,7 @@ START_TEST(udp_load_100k)
 }
 END_TEST
 
-static Suite *
-partisci_suite(void)
+static Suite *partisci_suite(void)
 {
   Suite *s = suite_create("partisci");
   TCase *unit = tcase_create("sans-io");
@@ -1348,6 +1387,7 @@ partisci_suite(void)
   tcase_add_test(e2e, documented_era_queries);
   tcase_add_test(e2e, auto_detects_era);
   tcase_add_test(e2e, server_rules_and_errors);
+  tcase_add_test(e2e, udp_datagram_rules);
   tcase_add_test(e2e, danger_clear_is_explicit);
   tcase_add_test(e2e, reporter_end_to_end);
   suite_add_tcase(s, e2e);
@@ -1357,8 +1397,7 @@ partisci_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(partisci_suite());
   int failed;

@@ -145,27 +145,27 @@ CMX_EXTERN char *cmx_partisci_url(const char *base, cmx_partisci_era era,
 
 typedef struct cmx_partisci_version {
   char *app_id, *app, *ver, *host;
-  char *host_ip;          /* sender's address as seen by the server */
+  char *host_ip; /* sender's address as seen by the server */
   unsigned instance;
-  int64_t last_update;    /* Unix seconds */
+  int64_t last_update; /* Unix seconds */
 } cmx_partisci_version;
 
 typedef struct cmx_partisci_app {
-  char *app_id, *app;     /* app: the first name seen for the id */
+  char *app_id, *app; /* app: the first name seen for the id */
   int64_t last_update;
-  long host_count;        /* -1 when the server sent none */
+  long host_count; /* -1 when the server sent none */
 } cmx_partisci_app;
 
 typedef struct cmx_partisci_host {
   char *host;
   int64_t last_update;
-  long app_count;         /* -1 when absent (documented era) */
+  long app_count; /* -1 when absent (documented era) */
 } cmx_partisci_host;
 
 typedef struct cmx_partisci_info {
-  char *version;          /* server version, "0.1" */
-  char *go_version;       /* LATER era only, else NULL */
-  cmx_partisci_era era;   /* which endpoint answered */
+  char *version;        /* server version, "0.1" */
+  char *go_version;     /* LATER era only, else NULL */
+  cmx_partisci_era era; /* which endpoint answered */
 } cmx_partisci_info;
 
 /**
@@ -191,8 +191,7 @@ CMX_EXTERN int cmx_partisci_parse_info(const char *body, size_t len,
                                        cmx_partisci_era era,
                                        cmx_partisci_info *out, char *errbuf,
                                        size_t errlen);
-CMX_EXTERN void cmx_partisci_versions_free(cmx_partisci_version *v,
-                                           size_t n);
+CMX_EXTERN void cmx_partisci_versions_free(cmx_partisci_version *v, size_t n);
 CMX_EXTERN void cmx_partisci_apps_free(cmx_partisci_app *a, size_t n);
 CMX_EXTERN void cmx_partisci_hosts_free(cmx_partisci_host *h, size_t n);
 CMX_EXTERN void cmx_partisci_info_clear(cmx_partisci_info *info);
@@ -218,8 +217,8 @@ typedef struct cmx_partisci cmx_partisci;
  */
 CMX_EXTERN cmx_partisci *cmx_partisci_new(cmx_engine *engine,
                                           const char *base_url,
-                                          cmx_partisci_era era,
-                                          char *errbuf, size_t errlen);
+                                          cmx_partisci_era era, char *errbuf,
+                                          size_t errlen);
 /**
  * Release the client.  Calls in flight still end exactly once (their
  * callback then gets client == NULL); the client's memory goes when the
@@ -229,8 +228,7 @@ CMX_EXTERN void cmx_partisci_free(cmx_partisci *c);
 
 /** Default host name for updates whose host is NULL (copied; must pass the
  *  50-character rule). */
-CMX_EXTERN int cmx_partisci_set_default_host(cmx_partisci *c,
-                                             const char *host,
+CMX_EXTERN int cmx_partisci_set_default_host(cmx_partisci *c, const char *host,
                                              char *errbuf, size_t errlen);
 CMX_EXTERN const char *cmx_partisci_default_host(const cmx_partisci *c);
 /** The era in use: AUTO until detection ended. */
@@ -251,7 +249,7 @@ CMX_EXTERN cmx_partisci_era cmx_partisci_get_era(const cmx_partisci *c);
  */
 typedef struct cmx_partisci_result {
   int code;
-  long status;          /* HTTP status, 0 for UDP or no response */
+  long status; /* HTTP status, 0 for UDP or no response */
   const char *error;
   size_t n;
   const cmx_partisci_version *versions;
@@ -341,10 +339,10 @@ cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
                             cmx_partisci_report_cb cb, void *userdata,
                             char *errbuf, size_t errlen);
 /** Updates sent so far (callbacks that ran with CMX_OK) and attempted. */
-CMX_EXTERN unsigned long cmx_partisci_reporter_sent(
-    const cmx_partisci_reporter *r);
-CMX_EXTERN unsigned long cmx_partisci_reporter_attempts(
-    const cmx_partisci_reporter *r);
+CMX_EXTERN unsigned long
+cmx_partisci_reporter_sent(const cmx_partisci_reporter *r);
+CMX_EXTERN unsigned long
+cmx_partisci_reporter_attempts(const cmx_partisci_reporter *r);
 /**
  * Stop: no further send and no further callback.  The reporter is released
  * (at once, or when a send in flight ends).  Safe from the reporter's

@@ -85,8 +85,7 @@ typedef struct ps_state {
 
 enum { ERA_BOTH, ERA_DOC, ERA_LATER };
 
-static int
-era_of(ps_state *st)
+static int era_of(ps_state *st)
 {
   const char *e = sim_config_get(st->sim, "partisci.era", "both");
 
@@ -100,8 +99,7 @@ era_of(ps_state *st)
 /* ---- UTF-8 and the app_id rule ------------------------------------ */
 
 /* Byte length of the code point at s (len bytes left), 0 if invalid. */
-static size_t
-u8_len(const unsigned char *s, size_t len, unsigned long *cp)
+static size_t u8_len(const unsigned char *s, size_t len, unsigned long *cp)
 {
   unsigned long c;
   size_t n, i;
@@ -133,8 +131,7 @@ u8_len(const unsigned char *s, size_t len, unsigned long *cp)
 }
 
 /* Code points, or -1 when not valid UTF-8. */
-static long
-u8_chars(const char *s)
+static long u8_chars(const char *s)
 {
   const unsigned char *p = (const unsigned char *)s;
   size_t len = strlen(s);
@@ -153,8 +150,7 @@ u8_chars(const char *s)
   return n;
 }
 
-static char *
-make_app_id(const char *app)
+static char *make_app_id(const char *app)
 {
   const unsigned char *p = (const unsigned char *)app;
   size_t len = strlen(app), i = 0;
@@ -188,8 +184,7 @@ make_app_id(const char *app)
 
 /* ---- the store ---------------------------------------------------- */
 
-static uint64_t
-fnv(uint64_t h, const char *s)
+static uint64_t fnv(uint64_t h, const char *s)
 {
   for (; *s; s++) {
     h ^= (unsigned char)*s;
@@ -199,8 +194,8 @@ fnv(uint64_t h, const char *s)
   return h * 1099511628211ull;
 }
 
-static uint64_t
-key_hash(const char *app_id, const char *host, unsigned instance)
+static uint64_t key_hash(const char *app_id, const char *host,
+                         unsigned instance)
 {
   uint64_t h = fnv(fnv(14695981039346656037ull, app_id), host);
 
@@ -208,8 +203,7 @@ key_hash(const char *app_id, const char *host, unsigned instance)
   return h * 1099511628211ull;
 }
 
-static void
-entry_free(ps_entry *e)
+static void entry_free(ps_entry *e)
 {
   free(e->app_id);
   free(e->app);
@@ -219,8 +213,7 @@ entry_free(ps_entry *e)
   free(e);
 }
 
-static void
-store_clear(ps_state *st)
+static void store_clear(ps_state *st)
 {
   size_t i;
 
@@ -243,8 +236,7 @@ store_clear(ps_state *st)
   }
 }
 
-static int
-store_grow(ps_state *st)
+static int store_grow(ps_state *st)
 {
   size_t nb = st->nbuckets * 4, i;
   ps_entry **b = calloc(nb, sizeof(*b));
@@ -267,8 +259,8 @@ store_grow(ps_state *st)
   return 0;
 }
 
-static const char *
-first_name(ps_state *st, const char *app_id, const char *app)
+static const char *first_name(ps_state *st, const char *app_id,
+                              const char *app)
 {
   unsigned k = (unsigned)(fnv(0, app_id) & 255);
   ps_name *n;
@@ -288,16 +280,14 @@ first_name(ps_state *st, const char *app_id, const char *app)
   return n->app;
 }
 
-static char *
-dup_or_empty(const char *s)
+static char *dup_or_empty(const char *s)
 {
   return strdup(s ? s : "");
 }
 
 /* Store one checked update.  0, or -1 on ENOMEM. */
-static int
-store_put(ps_state *st, const char *app, const char *ver, const char *host,
-          unsigned instance, const char *host_ip)
+static int store_put(ps_state *st, const char *app, const char *ver,
+                     const char *host, unsigned instance, const char *host_ip)
 {
   int doc = era_of(st) == ERA_DOC;
   char *app_id = make_app_id(app);
@@ -363,10 +353,9 @@ store_put(ps_state *st, const char *app, const char *ver, const char *host,
 /* ---- parsing an update (one parser for UDP and HTTP) ---------------- */
 
 /* 0 and fills the fields (borrowed from *root), or -1 with msg. */
-static int
-parse_update(const char *buf, size_t len, json_object **root,
-             const char **app, const char **ver, const char **host,
-             unsigned *instance, char *msg, size_t msglen)
+static int parse_update(const char *buf, size_t len, json_object **root,
+                        const char **app, const char **ver, const char **host,
+                        unsigned *instance, char *msg, size_t msglen)
 {
   json_tokener *tok;
   json_object *obj;
@@ -470,8 +459,8 @@ parse_update(const char *buf, size_t len, json_object **root,
     }
     if (chars > PS_MAX_CHARS) {
       snprintf(msg, msglen,
-               "value for %s is %ld characters, at most %d allowed",
-               names[i], chars, PS_MAX_CHARS);
+               "value for %s is %ld characters, at most %d allowed", names[i],
+               chars, PS_MAX_CHARS);
       return -1;
     }
   }
@@ -479,9 +468,8 @@ parse_update(const char *buf, size_t len, json_object **root,
 }
 
 /* Parse and store; 0, or -1 with msg. */
-static int
-apply_update(ps_state *st, const char *buf, size_t len, const char *ip,
-             char *msg, size_t msglen)
+static int apply_update(ps_state *st, const char *buf, size_t len,
+                        const char *ip, char *msg, size_t msglen)
 {
   json_object *root;
   const char *app, *ver, *host;
@@ -502,8 +490,7 @@ apply_update(ps_state *st, const char *buf, size_t len, const char *ip,
 
 /* ---- UDP ------------------------------------------------------------ */
 
-static void
-on_udp(evutil_socket_t fd, short what, void *arg)
+static void on_udp(evutil_socket_t fd, short what, void *arg)
 {
   ps_state *st = arg;
   char buf[PS_MAX_DGRAM];
@@ -534,14 +521,13 @@ on_udp(evutil_socket_t fd, short what, void *arg)
     if (apply_update(st, buf, got, ip, msg, sizeof(msg)) != 0) {
       sim_count(st->sim, "partisci.udp_rejected", 1);
       if (sim_config_long(st->sim, "partisci.verbose", 0))
-        fprintf(stderr, "ERROR: handleUpdateUDP: parsePacket: %s\n%.*s\n",
-                msg, (int)got, buf);
+        fprintf(stderr, "ERROR: handleUpdateUDP: parsePacket: %s\n%.*s\n", msg,
+                (int)got, buf);
     }
   }
 }
 
-static int
-udp_open(ps_state *st)
+static int udp_open(ps_state *st)
 {
   struct sockaddr_in sa;
   int size = (int)sim_config_long(st->sim, "partisci.rcvbuf", 8388608);
@@ -575,8 +561,7 @@ udp_open(ps_state *st)
 
 static const char *const JSON_CT = "text/plain; charset=utf-8";
 
-static void
-reply_obj(sim_req *r, int status, json_object *o)
+static void reply_obj(sim_req *r, int status, json_object *o)
 {
   size_t len;
   const char *txt;
@@ -591,8 +576,7 @@ reply_obj(sim_req *r, int status, json_object *o)
   json_object_put(o);
 }
 
-static void
-reply_error(sim_req *r, int status, const char *msg)
+static void reply_error(sim_req *r, int status, const char *msg)
 {
   json_object *o = json_object_new_object();
 
@@ -601,8 +585,7 @@ reply_error(sim_req *r, int status, const char *msg)
   reply_obj(r, status, o);
 }
 
-static void
-reply_404(sim_req *r)
+static void reply_404(sim_req *r)
 {
   static const char body[] = "404 page not found\n";
 
@@ -611,8 +594,7 @@ reply_404(sim_req *r)
 }
 
 /* {"data":arr} */
-static void
-reply_data(sim_req *r, json_object *arr)
+static void reply_data(sim_req *r, json_object *arr)
 {
   json_object *o = json_object_new_object();
 
@@ -626,16 +608,15 @@ reply_data(sim_req *r, json_object *arr)
   reply_obj(r, 200, o);
 }
 
-static void
-add_str(json_object *o, const char *k, const char *v, int omitempty)
+static void add_str(json_object *o, const char *k, const char *v,
+                    int omitempty)
 {
   if (omitempty && (!v || !*v))
     return;
   json_object_object_add(o, k, json_object_new_string(v ? v : ""));
 }
 
-static void
-add_int(json_object *o, const char *k, int64_t v, int omitempty)
+static void add_int(json_object *o, const char *k, int64_t v, int omitempty)
 {
   if (omitempty && v == 0)
     return;
@@ -645,8 +626,8 @@ add_int(json_object *o, const char *k, int64_t v, int omitempty)
 /* ---- the store's views ---------------------------------------------- */
 
 /* Every entry in an array (caller frees), sorted by `cmp`. */
-static ps_entry **
-all_entries(ps_state *st, int (*cmp)(const void *, const void *))
+static ps_entry **all_entries(ps_state *st,
+                              int (*cmp)(const void *, const void *))
 {
   ps_entry **v = malloc((st->count ? st->count : 1) * sizeof(*v));
   size_t i, n = 0;
@@ -662,8 +643,7 @@ all_entries(ps_state *st, int (*cmp)(const void *, const void *))
   return v;
 }
 
-static int
-by_app_host(const void *a, const void *b)
+static int by_app_host(const void *a, const void *b)
 {
   const ps_entry *x = *(ps_entry *const *)a, *y = *(ps_entry *const *)b;
   int c = strcmp(x->app_id, y->app_id);
@@ -671,8 +651,7 @@ by_app_host(const void *a, const void *b)
   return c ? c : strcmp(x->host, y->host);
 }
 
-static int
-by_host_app(const void *a, const void *b)
+static int by_host_app(const void *a, const void *b)
 {
   const ps_entry *x = *(ps_entry *const *)a, *y = *(ps_entry *const *)b;
   int c = strcmp(x->host, y->host);
@@ -680,8 +659,7 @@ by_host_app(const void *a, const void *b)
   return c ? c : strcmp(x->app_id, y->app_id);
 }
 
-static void
-h_apps(ps_state *st, sim_req *r)
+static void h_apps(ps_state *st, sim_req *r)
 {
   ps_entry **v = all_entries(st, by_app_host);
   json_object *arr = json_object_new_array();
@@ -721,8 +699,7 @@ h_apps(ps_state *st, sim_req *r)
   reply_data(r, arr);
 }
 
-static void
-h_hosts(ps_state *st, sim_req *r, int later_shape)
+static void h_hosts(ps_state *st, sim_req *r, int later_shape)
 {
   ps_entry **v = all_entries(st, by_host_app);
   json_object *arr = json_object_new_array();
@@ -756,8 +733,7 @@ h_hosts(ps_state *st, sim_req *r, int later_shape)
   reply_data(r, arr);
 }
 
-static void
-h_versions(ps_state *st, sim_req *r)
+static void h_versions(ps_state *st, sim_req *r)
 {
   const char *fa = sim_req_query(r, "app_id");
   const char *fh = sim_req_query(r, "host");
@@ -789,8 +765,7 @@ h_versions(ps_state *st, sim_req *r)
   reply_data(r, arr);
 }
 
-static void
-h_update(ps_state *st, sim_req *r)
+static void h_update(ps_state *st, sim_req *r)
 {
   char msg[256], full[300];
   char ip[INET6_ADDRSTRLEN + 1] = "";
@@ -816,16 +791,14 @@ h_update(ps_state *st, sim_req *r)
   if (apply_update(st, body ? body : "", body ? len : 0, ip, msg,
                    sizeof(msg)) != 0) {
     sim_count(st->sim, "partisci.http_rejected", 1);
-    snprintf(full, sizeof(full), "ERROR: ApiUpdate: parsePacket:\n  %s",
-             msg);
+    snprintf(full, sizeof(full), "ERROR: ApiUpdate: parsePacket:\n  %s", msg);
     reply_error(r, 415, full);
     return;
   }
   sim_reply(r, 200, JSON_CT, "", 0);
 }
 
-static void
-h_clear(ps_state *st, sim_req *r)
+static void h_clear(ps_state *st, sim_req *r)
 {
   if (!sim_config_long(st->sim, "partisci.danger", 0)) {
     reply_404(r);
@@ -842,8 +815,7 @@ h_clear(ps_state *st, sim_req *r)
   sim_reply(r, 200, JSON_CT, "", 0);
 }
 
-static void
-h_debug_vars(ps_state *st, sim_req *r)
+static void h_debug_vars(ps_state *st, sim_req *r)
 {
   json_object *o = json_object_new_object();
   json_object *cmd = json_object_new_array();
@@ -861,8 +833,7 @@ h_debug_vars(ps_state *st, sim_req *r)
 }
 
 /* One handler for every path: exact matches, era-dependent. */
-static void
-h_any(sim_req *r, void *arg)
+static void h_any(sim_req *r, void *arg)
 {
   ps_state *st = arg;
   const char *p = sim_req_path(r);
@@ -902,14 +873,12 @@ h_any(sim_req *r, void *arg)
 
 /* ---- lifetime ------------------------------------------------------- */
 
-static void
-ps_reset(void *arg)
+static void ps_reset(void *arg)
 {
   store_clear(arg);
 }
 
-static void
-ps_free(void *arg)
+static void ps_free(void *arg)
 {
   ps_state *st = arg;
 
@@ -922,13 +891,15 @@ ps_free(void *arg)
   free(st);
 }
 
-int
-sim_partisci_attach(sim_service *svc)
+int sim_partisci_attach(sim_service *svc)
 {
   sim *s = sim_service_sim(svc);
   ps_state *st = calloc(1, sizeof(*st));
   static const char *const routes[] = {
-      "/api/v1",     "/api/v1/**", "/debug/vars", "/hello",
+      "/api/v1",
+      "/api/v1/**",
+      "/debug/vars",
+      "/hello",
   };
   size_t i;
 

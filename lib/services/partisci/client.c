@@ -17,7 +17,7 @@ typedef struct op op;
 
 struct cmx_partisci {
   cmx_engine *engine;
-  char *base;      /* http://host:port */
+  char *base; /* http://host:port */
   char *udp_host;
   unsigned port;
   char *default_host;
@@ -40,14 +40,12 @@ struct op {
   op *next;
 };
 
-void
-cmx__partisci_ref(cmx_partisci *c)
+void cmx__partisci_ref(cmx_partisci *c)
 {
   c->refs++;
 }
 
-void
-cmx__partisci_unref(cmx_partisci *c)
+void cmx__partisci_unref(cmx_partisci *c)
 {
   if (--c->refs > 0)
     return;
@@ -57,15 +55,14 @@ cmx__partisci_unref(cmx_partisci *c)
   free(c);
 }
 
-cmx_engine *
-cmx__partisci_engine(cmx_partisci *c)
+cmx_engine *cmx__partisci_engine(cmx_partisci *c)
 {
   return c->engine;
 }
 
-cmx_partisci *
-cmx_partisci_new(cmx_engine *engine, const char *base_url,
-                 cmx_partisci_era era, char *errbuf, size_t errlen)
+cmx_partisci *cmx_partisci_new(cmx_engine *engine, const char *base_url,
+                               cmx_partisci_era era, char *errbuf,
+                               size_t errlen)
 {
   cmx_partisci *c;
   char name[256];
@@ -87,8 +84,8 @@ cmx_partisci_new(cmx_engine *engine, const char *base_url,
   c->engine = engine;
   c->cur = era;
   c->refs = 1;
-  if (cmx__partisci_split_base(base_url, &c->base, &c->udp_host,
-                               &c->port) != 0) {
+  if (cmx__partisci_split_base(base_url, &c->base, &c->udp_host, &c->port) !=
+      0) {
     cmx__partisci_err(errbuf, errlen,
                       "base_url: must be http(s)://host[:port] with no "
                       "path");
@@ -107,8 +104,7 @@ cmx_partisci_new(cmx_engine *engine, const char *base_url,
   return c;
 }
 
-void
-cmx_partisci_free(cmx_partisci *c)
+void cmx_partisci_free(cmx_partisci *c)
 {
   if (!c || c->freed)
     return;
@@ -116,9 +112,8 @@ cmx_partisci_free(cmx_partisci *c)
   cmx__partisci_unref(c);
 }
 
-int
-cmx_partisci_set_default_host(cmx_partisci *c, const char *host,
-                              char *errbuf, size_t errlen)
+int cmx_partisci_set_default_host(cmx_partisci *c, const char *host,
+                                  char *errbuf, size_t errlen)
 {
   cmx_partisci_update probe = {"x", "x", host, 0};
   char *copy;
@@ -137,20 +132,17 @@ cmx_partisci_set_default_host(cmx_partisci *c, const char *host,
   return CMX_OK;
 }
 
-const char *
-cmx_partisci_default_host(const cmx_partisci *c)
+const char *cmx_partisci_default_host(const cmx_partisci *c)
 {
   return c ? c->default_host : NULL;
 }
 
-cmx_partisci_era
-cmx_partisci_get_era(const cmx_partisci *c)
+cmx_partisci_era cmx_partisci_get_era(const cmx_partisci *c)
 {
   return c->cur;
 }
 
-static void
-op_free(op *o)
+static void op_free(op *o)
 {
   free(o->app_id);
   free(o->host);
@@ -159,8 +151,7 @@ op_free(op *o)
 }
 
 /* End `o`: call back with `r`, release.  From the loop only. */
-static void
-op_finish(op *o, cmx_partisci_result *r)
+static void op_finish(op *o, cmx_partisci_result *r)
 {
   cmx_partisci *c = o->c;
 
@@ -172,8 +163,7 @@ op_finish(op *o, cmx_partisci_result *r)
   cmx__partisci_unref(c);
 }
 
-static void
-op_fail(op *o, int code, long status, const char *error)
+static void op_fail(op *o, int code, long status, const char *error)
 {
   cmx_partisci_result r;
 
@@ -185,8 +175,7 @@ op_fail(op *o, int code, long status, const char *error)
 }
 
 /* Message for a failed response: the service's own, else the detail. */
-static const char *
-failure_text(const cmx_response *res)
+static const char *failure_text(const cmx_response *res)
 {
   const cmx_service_error *se = cmx_response_service_error(res);
 
@@ -195,8 +184,7 @@ failure_text(const cmx_response *res)
   return cmx_response_detail(res);
 }
 
-static void
-op_done(cmx_call *call, const cmx_response *res, void *ud)
+static void op_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   op *o = ud;
   cmx_partisci_result r;
@@ -219,9 +207,8 @@ op_done(cmx_call *call, const cmx_response *res, void *ud)
   body = cmx_response_body(res, &len);
   switch (o->is_query ? o->ep : CMX_PARTISCI_EP_UPDATE) {
   case CMX_PARTISCI_EP_VERSIONS:
-    r.code = cmx_partisci_parse_versions(body, len,
-                                         (cmx_partisci_version **)&list,
-                                         &r.n, err, sizeof(err));
+    r.code = cmx_partisci_parse_versions(
+        body, len, (cmx_partisci_version **)&list, &r.n, err, sizeof(err));
     r.versions = list;
     break;
   case CMX_PARTISCI_EP_APPS:
@@ -230,14 +217,13 @@ op_done(cmx_call *call, const cmx_response *res, void *ud)
     r.apps = list;
     break;
   case CMX_PARTISCI_EP_HOSTS:
-    r.code = cmx_partisci_parse_hosts(body, len,
-                                      (cmx_partisci_host **)&list, &r.n,
-                                      err, sizeof(err));
+    r.code = cmx_partisci_parse_hosts(body, len, (cmx_partisci_host **)&list,
+                                      &r.n, err, sizeof(err));
     r.hosts = list;
     break;
   case CMX_PARTISCI_EP_INFO:
-    r.code = cmx_partisci_parse_info(body, len, o->era, &info, err,
-                                     sizeof(err));
+    r.code =
+        cmx_partisci_parse_info(body, len, o->era, &info, err, sizeof(err));
     if (r.code == CMX_OK)
       r.info = &info;
     break;
@@ -263,8 +249,7 @@ op_done(cmx_call *call, const cmx_response *res, void *ud)
 
 /* Build and submit the HTTP request of `o` in the client's current era;
  * `body` (may be NULL) is copied.  On error `o` is left to the caller. */
-static int
-op_submit(op *o, const char *body, size_t len)
+static int op_submit(op *o, const char *body, size_t len)
 {
   cmx_partisci *c = o->c;
   cmx_partisci_filter f = {o->app_id, o->host, o->ver};
@@ -295,9 +280,8 @@ op_submit(op *o, const char *body, size_t len)
   return cmx_submit(c->engine, req, op_done, o, NULL);
 }
 
-static op *
-op_new(cmx_partisci *c, cmx_partisci_endpoint ep, int is_query,
-       cmx_partisci_cb cb, void *ud)
+static op *op_new(cmx_partisci *c, cmx_partisci_endpoint ep, int is_query,
+                  cmx_partisci_cb cb, void *ud)
 {
   op *o = calloc(1, sizeof(*o));
 
@@ -313,8 +297,7 @@ op_new(cmx_partisci *c, cmx_partisci_endpoint ep, int is_query,
 
 /* ---- era detection ---------------------------------------------- */
 
-static void
-detect_done(cmx_call *call, const cmx_response *res, void *ud)
+static void detect_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   cmx_partisci *c = ud;
   int code = cmx_response_code(res);
@@ -348,8 +331,7 @@ detect_done(cmx_call *call, const cmx_response *res, void *ud)
   cmx__partisci_unref(c);
 }
 
-static int
-detect_start(cmx_partisci *c)
+static int detect_start(cmx_partisci *c)
 {
   cmx_request *req;
   char *url = cmx_partisci_url(c->base, CMX_PARTISCI_ERA_DOCUMENTED,
@@ -372,8 +354,7 @@ detect_start(cmx_partisci *c)
 }
 
 /* Start query `o` (already filled); on error `o` is freed. */
-static int
-query_start(op *o)
+static int query_start(op *o)
 {
   cmx_partisci *c = o->c;
   int rc;
@@ -396,9 +377,8 @@ query_start(op *o)
   return CMX_OK;
 }
 
-static int
-query(cmx_partisci *c, cmx_partisci_endpoint ep,
-      const cmx_partisci_filter *f, cmx_partisci_cb cb, void *ud)
+static int query(cmx_partisci *c, cmx_partisci_endpoint ep,
+                 const cmx_partisci_filter *f, cmx_partisci_cb cb, void *ud)
 {
   op *o;
 
@@ -419,34 +399,29 @@ query(cmx_partisci *c, cmx_partisci_endpoint ep,
   return query_start(o);
 }
 
-int
-cmx_partisci_info_get(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
+int cmx_partisci_info_get(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
 {
   return query(c, CMX_PARTISCI_EP_INFO, NULL, cb, ud);
 }
 
-int
-cmx_partisci_apps(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
+int cmx_partisci_apps(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
 {
   return query(c, CMX_PARTISCI_EP_APPS, NULL, cb, ud);
 }
 
-int
-cmx_partisci_hosts(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
+int cmx_partisci_hosts(cmx_partisci *c, cmx_partisci_cb cb, void *ud)
 {
   return query(c, CMX_PARTISCI_EP_HOSTS, NULL, cb, ud);
 }
 
-int
-cmx_partisci_versions(cmx_partisci *c, const cmx_partisci_filter *f,
-                      cmx_partisci_cb cb, void *ud)
+int cmx_partisci_versions(cmx_partisci *c, const cmx_partisci_filter *f,
+                          cmx_partisci_cb cb, void *ud)
 {
   return query(c, CMX_PARTISCI_EP_VERSIONS, f, cb, ud);
 }
 
-int
-cmx_partisci_danger_clear_all_data(cmx_partisci *c, cmx_partisci_cb cb,
-                                   void *ud)
+int cmx_partisci_danger_clear_all_data(cmx_partisci *c, cmx_partisci_cb cb,
+                                       void *ud)
 {
   op *o;
   int rc;
@@ -466,8 +441,7 @@ cmx_partisci_danger_clear_all_data(cmx_partisci *c, cmx_partisci_cb cb,
 
 /* ---- updates ----------------------------------------------------- */
 
-static void
-udp_done(cmx_engine *e, int code, void *ud)
+static void udp_done(cmx_engine *e, int code, void *ud)
 {
   op *o = ud;
 
@@ -475,10 +449,9 @@ udp_done(cmx_engine *e, int code, void *ud)
   op_fail(o, code, 0, code == CMX_OK ? "" : cmx_strerror(code));
 }
 
-int
-cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
-                   int use_http, cmx_partisci_cb cb, void *ud, char *errbuf,
-                   size_t errlen)
+int cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
+                       int use_http, cmx_partisci_cb cb, void *ud,
+                       char *errbuf, size_t errlen)
 {
   cmx_partisci_update full;
   char *data;
@@ -499,9 +472,8 @@ cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
     full.host = c->default_host;
   data = cmx_partisci_update_encode(&full, &len, errbuf, errlen);
   if (!data)
-    return cmx_partisci_update_validate(&full, NULL, 0) != CMX_OK
-               ? CMX_EINVAL
-               : CMX_ENOMEM;
+    return cmx_partisci_update_validate(&full, NULL, 0) != CMX_OK ? CMX_EINVAL
+                                                                  : CMX_ENOMEM;
   o = op_new(c, CMX_PARTISCI_EP_UPDATE, 0, cb, ud);
   if (!o) {
     free(data);
@@ -510,8 +482,7 @@ cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
   if (use_http)
     rc = op_submit(o, data, len);
   else
-    rc = cmx_udp_send(c->engine, c->udp_host, c->port, data, len, udp_done,
-                      o);
+    rc = cmx_udp_send(c->engine, c->udp_host, c->port, data, len, udp_done, o);
   free(data);
   if (rc != CMX_OK) {
     op_free(o);
@@ -524,8 +495,7 @@ cmx__partisci_send(cmx_partisci *c, const cmx_partisci_update *u,
 
 /* The public calls refuse a freed client; the reporter, which holds a
  * reference, may still send through one. */
-static int
-usable(const cmx_partisci *c, char *errbuf, size_t errlen)
+static int usable(const cmx_partisci *c, char *errbuf, size_t errlen)
 {
   if (c && !c->freed)
     return 1;
@@ -533,20 +503,18 @@ usable(const cmx_partisci *c, char *errbuf, size_t errlen)
   return 0;
 }
 
-int
-cmx_partisci_send_udp(cmx_partisci *c, const cmx_partisci_update *u,
-                      cmx_partisci_cb cb, void *ud, char *errbuf,
-                      size_t errlen)
+int cmx_partisci_send_udp(cmx_partisci *c, const cmx_partisci_update *u,
+                          cmx_partisci_cb cb, void *ud, char *errbuf,
+                          size_t errlen)
 {
   if (!usable(c, errbuf, errlen))
     return CMX_EINVAL;
   return cmx__partisci_send(c, u, 0, cb, ud, errbuf, errlen);
 }
 
-int
-cmx_partisci_send_http(cmx_partisci *c, const cmx_partisci_update *u,
-                       cmx_partisci_cb cb, void *ud, char *errbuf,
-                       size_t errlen)
+int cmx_partisci_send_http(cmx_partisci *c, const cmx_partisci_update *u,
+                           cmx_partisci_cb cb, void *ud, char *errbuf,
+                           size_t errlen)
 {
   if (!usable(c, errbuf, errlen))
     return CMX_EINVAL;

@@ -11,8 +11,8 @@
 #include "services/partisci/partisci-int.h"
 
 /* Parse body as JSON; NULL with a detail when it is not JSON. */
-static json_object *
-parse_json(const char *body, size_t len, char *errbuf, size_t errlen)
+static json_object *parse_json(const char *body, size_t len, char *errbuf,
+                               size_t errlen)
 {
   json_tokener *tok;
   json_object *obj;
@@ -37,8 +37,7 @@ parse_json(const char *body, size_t len, char *errbuf, size_t errlen)
 }
 
 /* The "data" array of {"data":[...]}; NULL (detail set) otherwise. */
-static json_object *
-data_array(json_object *root, char *errbuf, size_t errlen)
+static json_object *data_array(json_object *root, char *errbuf, size_t errlen)
 {
   json_object *data;
 
@@ -54,8 +53,7 @@ data_array(json_object *root, char *errbuf, size_t errlen)
 
 /* A copy of a string member ("" when absent or null); NULL on ENOMEM or
  * when the member is of another type (*bad set). */
-static char *
-str_member(json_object *o, const char *key, int *bad)
+static char *str_member(json_object *o, const char *key, int *bad)
 {
   json_object *v;
   const char *s = "";
@@ -74,8 +72,8 @@ str_member(json_object *o, const char *key, int *bad)
   return out;
 }
 
-static int64_t
-int_member(json_object *o, const char *key, int64_t dflt, int *bad)
+static int64_t int_member(json_object *o, const char *key, int64_t dflt,
+                          int *bad)
 {
   json_object *v;
 
@@ -88,8 +86,7 @@ int_member(json_object *o, const char *key, int64_t dflt, int *bad)
   return json_object_get_int64(v);
 }
 
-void
-cmx_partisci_versions_free(cmx_partisci_version *v, size_t n)
+void cmx_partisci_versions_free(cmx_partisci_version *v, size_t n)
 {
   size_t i;
 
@@ -103,8 +100,7 @@ cmx_partisci_versions_free(cmx_partisci_version *v, size_t n)
   free(v);
 }
 
-void
-cmx_partisci_apps_free(cmx_partisci_app *a, size_t n)
+void cmx_partisci_apps_free(cmx_partisci_app *a, size_t n)
 {
   size_t i;
 
@@ -115,8 +111,7 @@ cmx_partisci_apps_free(cmx_partisci_app *a, size_t n)
   free(a);
 }
 
-void
-cmx_partisci_hosts_free(cmx_partisci_host *h, size_t n)
+void cmx_partisci_hosts_free(cmx_partisci_host *h, size_t n)
 {
   size_t i;
 
@@ -125,8 +120,7 @@ cmx_partisci_hosts_free(cmx_partisci_host *h, size_t n)
   free(h);
 }
 
-void
-cmx_partisci_info_clear(cmx_partisci_info *info)
+void cmx_partisci_info_clear(cmx_partisci_info *info)
 {
   if (!info)
     return;
@@ -138,10 +132,10 @@ cmx_partisci_info_clear(cmx_partisci_info *info)
 /* Shared walk over {"data":[objects]}: `fill` parses item i. */
 typedef int (*fill_fn)(json_object *item, void *arr, size_t i);
 
-static int
-parse_list(const char *body, size_t len, size_t elsize, fill_fn fill,
-           void (*release)(void *, size_t), void **out, size_t *n,
-           const char *what, char *errbuf, size_t errlen)
+static int parse_list(const char *body, size_t len, size_t elsize,
+                      fill_fn fill, void (*release)(void *, size_t),
+                      void **out, size_t *n, const char *what, char *errbuf,
+                      size_t errlen)
 {
   json_object *root, *data;
   size_t count, i;
@@ -184,8 +178,7 @@ parse_list(const char *body, size_t len, size_t elsize, fill_fn fill,
   return CMX_OK;
 }
 
-static int
-fill_version(json_object *o, void *arr, size_t i)
+static int fill_version(json_object *o, void *arr, size_t i)
 {
   cmx_partisci_version *v = (cmx_partisci_version *)arr + i;
   int bad = 0;
@@ -204,8 +197,7 @@ fill_version(json_object *o, void *arr, size_t i)
   return bad ? -1 : 0;
 }
 
-static int
-fill_app(json_object *o, void *arr, size_t i)
+static int fill_app(json_object *o, void *arr, size_t i)
 {
   cmx_partisci_app *a = (cmx_partisci_app *)arr + i;
   int bad = 0;
@@ -217,8 +209,7 @@ fill_app(json_object *o, void *arr, size_t i)
   return bad ? -1 : 0;
 }
 
-static int
-fill_host(json_object *o, void *arr, size_t i)
+static int fill_host(json_object *o, void *arr, size_t i)
 {
   cmx_partisci_host *h = (cmx_partisci_host *)arr + i;
   int bad = 0;
@@ -229,28 +220,24 @@ fill_host(json_object *o, void *arr, size_t i)
   return bad ? -1 : 0;
 }
 
-static void
-rel_versions(void *a, size_t n)
+static void rel_versions(void *a, size_t n)
 {
   cmx_partisci_versions_free(a, n);
 }
 
-static void
-rel_apps(void *a, size_t n)
+static void rel_apps(void *a, size_t n)
 {
   cmx_partisci_apps_free(a, n);
 }
 
-static void
-rel_hosts(void *a, size_t n)
+static void rel_hosts(void *a, size_t n)
 {
   cmx_partisci_hosts_free(a, n);
 }
 
-int
-cmx_partisci_parse_versions(const char *body, size_t len,
-                            cmx_partisci_version **out, size_t *n,
-                            char *errbuf, size_t errlen)
+int cmx_partisci_parse_versions(const char *body, size_t len,
+                                cmx_partisci_version **out, size_t *n,
+                                char *errbuf, size_t errlen)
 {
   void *arr;
   int rc;
@@ -263,9 +250,9 @@ cmx_partisci_parse_versions(const char *body, size_t len,
   return rc;
 }
 
-int
-cmx_partisci_parse_apps(const char *body, size_t len, cmx_partisci_app **out,
-                        size_t *n, char *errbuf, size_t errlen)
+int cmx_partisci_parse_apps(const char *body, size_t len,
+                            cmx_partisci_app **out, size_t *n, char *errbuf,
+                            size_t errlen)
 {
   void *arr;
   int rc;
@@ -278,25 +265,24 @@ cmx_partisci_parse_apps(const char *body, size_t len, cmx_partisci_app **out,
   return rc;
 }
 
-int
-cmx_partisci_parse_hosts(const char *body, size_t len,
-                         cmx_partisci_host **out, size_t *n, char *errbuf,
-                         size_t errlen)
+int cmx_partisci_parse_hosts(const char *body, size_t len,
+                             cmx_partisci_host **out, size_t *n, char *errbuf,
+                             size_t errlen)
 {
   void *arr;
   int rc;
 
   if (!out || !n)
     return CMX_EINVAL;
-  rc = parse_list(body, len, sizeof(cmx_partisci_host), fill_host,
-                  rel_hosts, &arr, n, "host", errbuf, errlen);
+  rc = parse_list(body, len, sizeof(cmx_partisci_host), fill_host, rel_hosts,
+                  &arr, n, "host", errbuf, errlen);
   *out = arr;
   return rc;
 }
 
-int
-cmx_partisci_parse_info(const char *body, size_t len, cmx_partisci_era era,
-                        cmx_partisci_info *out, char *errbuf, size_t errlen)
+int cmx_partisci_parse_info(const char *body, size_t len, cmx_partisci_era era,
+                            cmx_partisci_info *out, char *errbuf,
+                            size_t errlen)
 {
   json_object *root;
   int bad = 0;
@@ -328,8 +314,7 @@ cmx_partisci_parse_info(const char *body, size_t len, cmx_partisci_era era,
   return CMX_OK;
 }
 
-char *
-cmx_partisci_error_message(const char *body, size_t len)
+char *cmx_partisci_error_message(const char *body, size_t len)
 {
   json_object *root, *err;
   char *out;
@@ -357,8 +342,8 @@ cmx_partisci_error_message(const char *body, size_t len)
   return out;
 }
 
-void
-cmx__partisci_error_parser(const cmx_response *res, cmx_service_error *out)
+void cmx__partisci_error_parser(const cmx_response *res,
+                                cmx_service_error *out)
 {
   size_t len;
   const char *body = cmx_response_body(res, &len);

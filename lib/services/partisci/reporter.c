@@ -27,14 +27,12 @@ struct cmx_partisci_reporter {
 
 static uint64_t test_interval_ms;
 
-void
-cmx__partisci_reporter_test_interval(uint64_t ms)
+void cmx__partisci_reporter_test_interval(uint64_t ms)
 {
   test_interval_ms = ms;
 }
 
-static uint64_t
-next_unclamped(uint64_t start, uint64_t now, uint64_t interval)
+static uint64_t next_unclamped(uint64_t start, uint64_t now, uint64_t interval)
 {
   if (interval == 0)
     interval = 1;
@@ -43,9 +41,8 @@ next_unclamped(uint64_t start, uint64_t now, uint64_t interval)
   return start + ((now - start) / interval + 1) * interval;
 }
 
-uint64_t
-cmx_partisci_next_report_ms(uint64_t start_ms, uint64_t now_ms,
-                            uint64_t interval_ms)
+uint64_t cmx_partisci_next_report_ms(uint64_t start_ms, uint64_t now_ms,
+                                     uint64_t interval_ms)
 {
   if (interval_ms == 0 || interval_ms > CMX_PARTISCI_MAX_INTERVAL_MS)
     interval_ms = CMX_PARTISCI_MAX_INTERVAL_MS;
@@ -54,8 +51,7 @@ cmx_partisci_next_report_ms(uint64_t start_ms, uint64_t now_ms,
   return next_unclamped(start_ms, now_ms, interval_ms);
 }
 
-static void
-rep_release(cmx_partisci_reporter *r)
+static void rep_release(cmx_partisci_reporter *r)
 {
   cmx__partisci_unref(r->c);
   free(r->app);
@@ -64,15 +60,13 @@ rep_release(cmx_partisci_reporter *r)
   free(r);
 }
 
-static void
-rep_maybe_release(cmx_partisci_reporter *r)
+static void rep_maybe_release(cmx_partisci_reporter *r)
 {
   if (r->stopped && !r->timer && r->inflight == 0)
     rep_release(r);
 }
 
-static void
-rep_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
+static void rep_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
 {
   cmx_partisci_reporter *r = ud;
 
@@ -87,15 +81,14 @@ rep_sent(cmx_partisci *c, const cmx_partisci_result *res, void *ud)
 
 /* Send one update now; errors are reported through the callback when
  * `report` (we are on the loop), else returned. */
-static int
-rep_send(cmx_partisci_reporter *r, int report, char *errbuf, size_t errlen)
+static int rep_send(cmx_partisci_reporter *r, int report, char *errbuf,
+                    size_t errlen)
 {
   cmx_partisci_update u = {r->app, r->ver, r->host, r->instance};
   int rc;
 
   r->attempts++;
-  rc = cmx__partisci_send(r->c, &u, r->use_http, rep_sent, r, errbuf,
-                          errlen);
+  rc = cmx__partisci_send(r->c, &u, r->use_http, rep_sent, r, errbuf, errlen);
   if (rc == CMX_OK) {
     r->inflight++;
   } else if (report && r->cb) {
@@ -111,8 +104,7 @@ rep_send(cmx_partisci_reporter *r, int report, char *errbuf, size_t errlen)
 
 static void rep_tick(cmx_engine *e, int code, void *ud);
 
-static int
-rep_schedule(cmx_partisci_reporter *r)
+static int rep_schedule(cmx_partisci_reporter *r)
 {
   uint64_t now = cmx_engine_now(r->engine), next;
 
@@ -123,8 +115,7 @@ rep_schedule(cmx_partisci_reporter *r)
   return cmx_timer_start(r->engine, next - now, rep_tick, r, &r->timer);
 }
 
-static void
-rep_tick(cmx_engine *e, int code, void *ud)
+static void rep_tick(cmx_engine *e, int code, void *ud)
 {
   cmx_partisci_reporter *r = ud;
 
@@ -145,8 +136,8 @@ rep_tick(cmx_engine *e, int code, void *ud)
 cmx_partisci_reporter *
 cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
                             uint64_t interval_ms, int use_http,
-                            cmx_partisci_report_cb cb, void *ud,
-                            char *errbuf, size_t errlen)
+                            cmx_partisci_report_cb cb, void *ud, char *errbuf,
+                            size_t errlen)
 {
   cmx_partisci_reporter *r;
   cmx_partisci_update full;
@@ -195,20 +186,17 @@ cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
   return r;
 }
 
-unsigned long
-cmx_partisci_reporter_sent(const cmx_partisci_reporter *r)
+unsigned long cmx_partisci_reporter_sent(const cmx_partisci_reporter *r)
 {
   return r ? r->sent : 0;
 }
 
-unsigned long
-cmx_partisci_reporter_attempts(const cmx_partisci_reporter *r)
+unsigned long cmx_partisci_reporter_attempts(const cmx_partisci_reporter *r)
 {
   return r ? r->attempts : 0;
 }
 
-void
-cmx_partisci_reporter_stop(cmx_partisci_reporter *r)
+void cmx_partisci_reporter_stop(cmx_partisci_reporter *r)
 {
   if (!r || r->stopped)
     return;

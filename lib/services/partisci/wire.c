@@ -10,8 +10,7 @@
 
 #include "services/partisci/partisci-int.h"
 
-void
-cmx__partisci_err(char *errbuf, size_t errlen, const char *fmt, ...)
+void cmx__partisci_err(char *errbuf, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
 
@@ -24,8 +23,7 @@ cmx__partisci_err(char *errbuf, size_t errlen, const char *fmt, ...)
 
 /* Decode one code point at s[0..len); returns its byte length, or 0 when
  * the bytes there are not valid UTF-8. */
-static size_t
-utf8_next(const unsigned char *s, size_t len, unsigned long *cp)
+static size_t utf8_next(const unsigned char *s, size_t len, unsigned long *cp)
 {
   unsigned long c;
   size_t n, i;
@@ -60,8 +58,7 @@ utf8_next(const unsigned char *s, size_t len, unsigned long *cp)
   return n;
 }
 
-long
-cmx__partisci_utf8_chars(const char *s, size_t len)
+long cmx__partisci_utf8_chars(const char *s, size_t len)
 {
   const unsigned char *p = (const unsigned char *)s;
   long count = 0;
@@ -79,8 +76,7 @@ cmx__partisci_utf8_chars(const char *s, size_t len)
   return count;
 }
 
-char *
-cmx_partisci_app_id(const char *app)
+char *cmx_partisci_app_id(const char *app)
 {
   const unsigned char *p = (const unsigned char *)app;
   size_t len, i = 0;
@@ -117,9 +113,8 @@ cmx_partisci_app_id(const char *app)
   return out;
 }
 
-static int
-check_text(const char *field, const char *s, int required, char *errbuf,
-           size_t errlen)
+static int check_text(const char *field, const char *s, int required,
+                      char *errbuf, size_t errlen)
 {
   long chars;
 
@@ -137,17 +132,15 @@ check_text(const char *field, const char *s, int required, char *errbuf,
     return CMX_EINVAL;
   }
   if (chars > CMX_PARTISCI_MAX_CHARS) {
-    cmx__partisci_err(errbuf, errlen,
-                      "%s: %ld characters, at most %d allowed", field,
-                      chars, CMX_PARTISCI_MAX_CHARS);
+    cmx__partisci_err(errbuf, errlen, "%s: %ld characters, at most %d allowed",
+                      field, chars, CMX_PARTISCI_MAX_CHARS);
     return CMX_EINVAL;
   }
   return CMX_OK;
 }
 
-int
-cmx_partisci_update_validate(const cmx_partisci_update *u, char *errbuf,
-                             size_t errlen)
+int cmx_partisci_update_validate(const cmx_partisci_update *u, char *errbuf,
+                                 size_t errlen)
 {
   int rc;
 
@@ -160,8 +153,8 @@ cmx_partisci_update_validate(const cmx_partisci_update *u, char *errbuf,
       (rc = check_text("host", u->host, 0, errbuf, errlen)) != CMX_OK)
     return rc;
   if (u->instance < 0 || u->instance > 65535) {
-    cmx__partisci_err(errbuf, errlen,
-                      "instance: %ld is outside 0..65535", u->instance);
+    cmx__partisci_err(errbuf, errlen, "instance: %ld is outside 0..65535",
+                      u->instance);
     return CMX_EINVAL;
   }
   return CMX_OK;
@@ -169,8 +162,7 @@ cmx_partisci_update_validate(const cmx_partisci_update *u, char *errbuf,
 
 /* Append `s` as a JSON string to out (which has room: 6 bytes per input
  * byte + 2). */
-static size_t
-json_str(char *out, const char *s)
+static size_t json_str(char *out, const char *s)
 {
   static const char hex[] = "0123456789abcdef";
   size_t o = 0;
@@ -206,9 +198,8 @@ json_str(char *out, const char *s)
   return o;
 }
 
-char *
-cmx__partisci_encode(const cmx_partisci_update *u, size_t max, size_t *len,
-                     char *errbuf, size_t errlen)
+char *cmx__partisci_encode(const cmx_partisci_update *u, size_t max,
+                           size_t *len, char *errbuf, size_t errlen)
 {
   size_t cap, o = 0;
   char *out;
@@ -248,17 +239,15 @@ cmx__partisci_encode(const cmx_partisci_update *u, size_t max, size_t *len,
   return out;
 }
 
-char *
-cmx_partisci_update_encode(const cmx_partisci_update *u, size_t *len,
-                           char *errbuf, size_t errlen)
+char *cmx_partisci_update_encode(const cmx_partisci_update *u, size_t *len,
+                                 char *errbuf, size_t errlen)
 {
   return cmx__partisci_encode(u, CMX_PARTISCI_MAX_DATAGRAM, len, errbuf,
                               errlen);
 }
 
-int
-cmx__partisci_split_base(const char *base, char **norm, char **host,
-                         unsigned *port)
+int cmx__partisci_split_base(const char *base, char **norm, char **host,
+                             unsigned *port)
 {
   const char *p, *h, *hend, *rest;
   size_t skip;
@@ -328,8 +317,7 @@ cmx__partisci_split_base(const char *base, char **norm, char **host,
 }
 
 /* Percent-encode `s` (RFC 3986 unreserved kept) onto out; returns bytes. */
-static size_t
-pct(char *out, const char *s)
+static size_t pct(char *out, const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
   size_t o = 0;
@@ -350,9 +338,8 @@ pct(char *out, const char *s)
   return o;
 }
 
-char *
-cmx_partisci_url(const char *base, cmx_partisci_era era,
-                 cmx_partisci_endpoint ep, const cmx_partisci_filter *f)
+char *cmx_partisci_url(const char *base, cmx_partisci_era era,
+                       cmx_partisci_endpoint ep, const cmx_partisci_filter *f)
 {
   const char *path;
   char *norm, *out;
@@ -387,10 +374,10 @@ cmx_partisci_url(const char *base, cmx_partisci_era era,
     return NULL;
   cap = strlen(norm) + strlen(path) + 1;
   if (ep == CMX_PARTISCI_EP_VERSIONS && f) {
-    cap += 3 * ((f->app_id ? strlen(f->app_id) : 0) +
-                (f->host ? strlen(f->host) : 0) +
-                (f->ver ? strlen(f->ver) : 0)) +
-           32;
+    cap +=
+        3 * ((f->app_id ? strlen(f->app_id) : 0) +
+             (f->host ? strlen(f->host) : 0) + (f->ver ? strlen(f->ver) : 0)) +
+        32;
   }
   out = malloc(cap);
   if (!out) {
