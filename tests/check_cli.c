@@ -388,6 +388,25 @@ START_TEST(t_line_parse)
 }
 END_TEST
 
+/* The pure helpers print their messages: keep them out of the log. */
+static int saved_stderr = -1;
+
+static void quiet_stderr(int on)
+{
+  if (on) {
+    int fd = open("/dev/null", O_WRONLY);
+    fflush(stderr);
+    saved_stderr = dup(2);
+    dup2(fd, 2);
+    close(fd);
+  } else if (saved_stderr >= 0) {
+    fflush(stderr);
+    dup2(saved_stderr, 2);
+    close(saved_stderr);
+    saved_stderr = -1;
+  }
+}
+
 START_TEST(t_args)
 {
   uint64_t v = 7;
@@ -397,6 +416,7 @@ START_TEST(t_args)
   size_t len = 0;
   FILE *f;
 
+  quiet_stderr(1);
   ck_assert_int_eq(cli_parse_u64("t", "--n", "42", 1, 100, "x", &v), 0);
   ck_assert_uint_eq(v, 42);
   ck_assert_int_eq(cli_parse_u64("t", "--n", "0", 1, 100, "x", &v), -1);
@@ -466,6 +486,7 @@ START_TEST(t_args)
   ck_assert_int_eq(cli_exit_for_code(CMX_EBADJSON), 4);
   ck_assert_int_eq(cli_exit_for_code(CMX_EIO), 5);
   cli_headers_free(&h);
+  quiet_stderr(0);
 }
 END_TEST
 
@@ -867,6 +888,45 @@ START_TEST(t_request_secret_never_printed)
   ck_assert_str_eq(echo_header(o, "X-Api-Key"), SECRET);
   json_object_put(o);
   ck_assert(!has(r.err, SECRET));
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
+START_TEST(t_tls_ca_file)
+{
+  env e;
+  run r = {0};
+  sim_service *tsvc;
+  char u[256], in[256], text[1024];
+  const char *ca;
+
+  env_up(&e, 1);
+  ck_assert_int_eq(sim_tls_init(e.sim, e.dir), 0);
+  tsvc = sim_service_add(e.sim, "generic-tls", 0, 1);
+  ck_assert_ptr_nonnull(tsvc);
+  ck_assert_int_eq(sim_generic_attach(tsvc), 0);
+  ca = sim_tls_ca_file(e.sim);
+  ck_assert_ptr_nonnull(ca);
+  snprintf(u, sizeof u, "%s/json", sim_service_url(tsvc));
+  ck_assert_int_eq(strncmp(u, "https://", 8), 0);
+
+  /* verification is on: a private CA is refused unless trusted */
+  RUN(&e, &r, "request", "--retries", "0", u);
+  ck_assert_exit(&r, 3);
+  ck_assert_has(r.err, "ETLS");
+  run_free(&r);
+  RUN(&e, &r, "request", "--ca-file", ca, u);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.out, "\"ok\"");
+  run_free(&r);
+
+  snprintf(text, sizeof text, "GET %s\nGET %s\n", u, u);
+  path_in(&e, "input.txt", in, sizeof in);
+  write_file(in, text, strlen(text));
+  RUN(&e, &r, "batch", "-q", "--ca-file", ca, in);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.out, "\"ok\":2");
   run_free(&r);
   env_down(&e);
 }
@@ -1301,6 +1361,7 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, t_request_files);
   tcase_add_test(tc, t_request_secret_never_printed);
   tcase_add_test(tc, t_request_redirect);
+  tcase_add_test(tc, t_tls_ca_file);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("batch");
