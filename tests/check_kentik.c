@@ -567,7 +567,7 @@ START_TEST(device_rules)
 }
 END_TEST
 
-Suite *
+static Suite *
 kentik_suite(void)
 {
   Suite *s = suite_create("kentik");

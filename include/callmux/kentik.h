@@ -50,7 +50,10 @@
  *  - a part that fails is never silently lost: 429 and 503 are retried by
  *    the engine (every method); a part whose fate is unknown (dropped
  *    connection or timeout after it was sent) is NOT resent and the submit
- *    ends with CMX_EUNKNOWN, the batch guid and the parts sent; any other
+ *    ends with CMX_EUNKNOWN, the batch guid and the parts sent (each part
+ *    and each device create goes on a fresh connection, "Connection:
+ *    close", because libcurl silently resends a request whose reused
+ *    connection died before any reply); any other
  *    error ends it with the guid and the parts acknowledged (the reference
  *    had no timeout, no retry, and printed every response);
  *  - the default lane is one per credential, "kentik:<email>:<hash>" (a

@@ -8,7 +8,9 @@ lib_libcallmux_impl_la_SOURCES += \
 	lib/services/kentik/batch.c \
 	lib/services/kentik/plan.c \
 	lib/services/kentik/parse.c \
-	lib/services/kentik/device.c
+	lib/services/kentik/device.c \
+	lib/services/kentik/client.c \
+	lib/services/kentik/submit.c
 callmux_HEADERS += include/callmux/kentik.h
 
 check_PROGRAMS += tests/check_kentik
@@ -16,3 +18,9 @@ TESTS += tests/check_kentik
 tests_check_kentik_SOURCES = tests/check_kentik.c
 tests_check_kentik_CFLAGS = $(CMX_TEST_CFLAGS)
 tests_check_kentik_LDADD = $(CMX_TEST_LIBS)
+
+check_PROGRAMS += tests/check_kentik_e2e
+TESTS += tests/check_kentik_e2e
+tests_check_kentik_e2e_SOURCES = tests/check_kentik_e2e.c
+tests_check_kentik_e2e_CFLAGS = $(CMX_TEST_CFLAGS)
+tests_check_kentik_e2e_LDADD = $(CMX_TEST_LIBS)
