@@ -10,5 +10,4 @@ src_callmux_SOURCES = \
 	src/cmd_request.c \
 	src/cmd_batch.c
 src_callmux_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
-# -lm: the library uses libm (llround) without linking it yet.
-src_callmux_LDADD = lib/libcallmux.la $(CMX_DEPS_LIBS) -lm
+src_callmux_LDADD = lib/libcallmux.la $(CMX_DEPS_LIBS)
