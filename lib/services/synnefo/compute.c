@@ -295,6 +295,7 @@ cmx_synnefo_delete_server(cmx_synnefo *c, const char *server_id,
 typedef struct wait_op {
   cmx_synnefo *c;
   char *id;
+  char *url; /* GET /servers/{id}, built once */
   char status[32];
   uint64_t delay_ms;
   uint64_t polls_left;
@@ -310,6 +311,7 @@ wait_end(wait_op *w, const cmx_synnefo_result *r)
 {
   w->cb(w->c, r, w->ud);
   free(w->id);
+  free(w->url);
   free(w);
 }
 
@@ -336,33 +338,45 @@ wait_timer(cmx_engine *e, int code, void *ud)
   wait_poll(w);
 }
 
+/* One poll answered: a direct engine callback (no extra hop per poll). */
 static void
-wait_got(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+wait_got(cmx_call *call, const cmx_response *res, void *ud)
 {
   wait_op *w = ud;
-  json_object *st;
-  cmx_synnefo_result out;
+  json_object *j, *srv = NULL, *st;
+  cmx_synnefo_result r;
+  cmx_service_error se;
   int rc;
 
-  (void)c;
-  if (r->code != CMX_OK) {
-    wait_end(w, r);
+  (void)call;
+  cmx__syn_result_from_response(&r, res);
+  if (r.code != CMX_OK || r.http_status != 200) {
+    if (r.code == CMX_OK)
+      cmx__syn_result_error(&r, &se, CMX_EPROTO, r.http_status,
+                            "unexpected status");
+    wait_end(w, &r);
     return;
   }
+  j = cmx_response_json(res);
+  if (!j || !json_object_object_get_ex(j, "server", &srv)) {
+    cmx__syn_result_error(&r, &se, CMX_EBADJSON, 0,
+                          "Response not formated in JSON");
+    wait_end(w, &r);
+    return;
+  }
+  r.json = srv;
   if (w->on_poll)
-    w->on_poll(w->c, r->json, w->ud);
+    w->on_poll(w->c, srv, w->ud);
   w->polls_left--;
-  if (!r->json || !json_object_object_get_ex(r->json, "status", &st) ||
+  if (!json_object_object_get_ex(srv, "status", &st) ||
       strcmp(json_object_get_string(st), w->status) != 0) {
-    out = *r;
-    out.timed_out = 0;
-    wait_end(w, &out);
+    r.timed_out = 0;
+    wait_end(w, &r);
     return;
   }
   if (w->polls_left == 0) {
-    out = *r;
-    out.timed_out = 1;
-    wait_end(w, &out);
+    r.timed_out = 1;
+    wait_end(w, &r);
     return;
   }
   rc = cmx_timer_start(w->c->engine, w->delay_ms, wait_timer, w, NULL);
@@ -373,9 +387,14 @@ wait_got(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 static void
 wait_poll(wait_op *w)
 {
-  int rc = simple(w->c, "compute", "GET",
-                  cmx__syn_printf("servers/%s", w->id), 200, "server",
-                  wait_got, w);
+  cmx_request *req = cmx__syn_request(w->c, "GET", w->url, NULL);
+  int rc;
+
+  if (!req) {
+    wait_fail(w, CMX_ENOMEM);
+    return;
+  }
+  rc = cmx_submit(w->c->engine, req, wait_got, w, NULL);
   if (rc != CMX_OK)
     wait_fail(w, rc);
 }
@@ -384,10 +403,26 @@ static void
 wait_start(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   wait_op *w = ud;
+  char *base, *p;
 
-  (void)c;
   if (r->code != CMX_OK) {
     wait_end(w, r);
+    return;
+  }
+  base = cmx__syn_endpoint(c, "compute");
+  if (!base) {
+    cmx_synnefo_result er;
+    cmx_service_error se;
+    cmx__syn_result_error(&er, &se, CMX_ENOTFOUND, 0, c->err);
+    wait_end(w, &er);
+    return;
+  }
+  p = cmx__syn_printf("servers/%s", w->id);
+  w->url = p ? cmx_synnefo_join_url(base, p) : NULL;
+  free(p);
+  free(base);
+  if (!w->url) {
+    wait_fail(w, CMX_ENOMEM);
     return;
   }
   wait_poll(w);
