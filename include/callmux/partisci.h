@@ -274,9 +274,10 @@ CMX_EXTERN int cmx_partisci_send_udp(cmx_partisci *c,
                                      cmx_partisci_cb cb, void *userdata,
                                      char *errbuf, size_t errlen);
 /** Send `u` with POST update/ (200 empty body on success, 415 with the
- *  server's reason on a refused update).  Never retried automatically
- *  except on 429/503 (an update is idempotent, but a resent one would
- *  refresh last_update with a later time). */
+ *  server's reason on a refused update).  Sent on the default lane of
+ *  the server's URL; retried by the engine's rules for POST only (refused
+ *  connections, 429, 503: cases where nothing was applied).  Errors before
+ *  sending as for cmx_partisci_send_udp(). */
 CMX_EXTERN int cmx_partisci_send_http(cmx_partisci *c,
                                       const cmx_partisci_update *u,
                                       cmx_partisci_cb cb, void *userdata,
