@@ -65,6 +65,7 @@ static const struct option longopts[] = {
     {"max-body", required_argument, NULL, OPT_MAX_BODY},
     {"window", required_argument, NULL, OPT_WINDOW},
     {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0}};
 
@@ -122,6 +123,8 @@ static void help(FILE *f)
       "line\n"
       "                          {\"stats\":{...}}\n"
       "  -q, --quiet             no summary on stderr\n"
+      "  -v, --verbose           the engine's log on stderr (secrets "
+      "masked)\n"
       "  -h, --help              this text\n"
       "\n"
       "SIGINT/SIGTERM: stop reading input and let the calls in flight "
@@ -180,7 +183,10 @@ struct batch {
   struct event_base *base;
   cmx_engine *engine;
   struct event *sig_int, *sig_term;
-  int stopping; /* signals received */
+  int stopping;   /* no more input: signal, output failure or the end */
+  int signals;    /* SIGINT/SIGTERM received */
+  int out_failed; /* stdout could not be written */
+  int verbose;
   int done;
 
   /* progress */
@@ -213,6 +219,25 @@ static void count_code(batch *b, int code)
   }
 }
 
+static void input_enable(batch *b, int on);
+static void cancel_all(batch *b);
+
+/* stdout gone (a closed pipe, a full disk): stop reading, cancel the rest;
+ * nobody would see their results. */
+static void check_output(batch *b)
+{
+  if (!b->out_failed && ferror(stdout)) {
+    b->out_failed = 1;
+    b->stopping = 1;
+    input_enable(b, 0);
+    fprintf(stderr,
+            "callmux batch: writing the results failed: %s; "
+            "cancelling the remaining calls\n",
+            strerror(errno));
+    cancel_all(b);
+  }
+}
+
 /* A line that never became a call (bad input or refused submit). */
 static void report_unsent(batch *b, uint64_t index, int code, const char *text)
 {
@@ -222,6 +247,7 @@ static void report_unsent(batch *b, uint64_t index, int code, const char *text)
          cmx_code_name(code));
   print_error_field(b, text);
   fputs("}\n", stdout);
+  check_output(b);
   if (code == CMX_EINVAL) {
     b->input_errors++;
   } else {
@@ -273,6 +299,7 @@ static void report_done(batch *b, bcall *bc, const cmx_response *res)
     }
   }
   fputs("}\n", stdout);
+  check_output(b);
 
   b->finished++;
   if (code == CMX_OK) {
@@ -315,7 +342,7 @@ static void print_summary(batch *b)
   }
   printf("},\"elapsed_ms\":%llu,\"calls_per_s\":%.1f,\"interrupted\":%s}}\n",
          (unsigned long long)ms, (double)b->finished / secs,
-         b->stopping ? "true" : "false");
+         b->signals ? "true" : "false");
 
   if (!b->quiet) {
     fprintf(stderr, "callmux batch: %llu calls, %llu ok, %llu failed",
@@ -334,7 +361,7 @@ static void print_summary(batch *b)
       }
     }
     fprintf(stderr, "%s in %.2f s, %.1f calls/s%s\n", first ? "" : ")", secs,
-            (double)b->finished / secs, b->stopping ? " (interrupted)" : "");
+            (double)b->finished / secs, b->signals ? " (interrupted)" : "");
   }
 }
 
@@ -684,14 +711,23 @@ static void check_done(batch *b)
   }
 }
 
+static void cancel_all(batch *b)
+{
+  bcall *bc;
+  for (bc = b->calls; bc; bc = bc->next) {
+    cmx_call_cancel(bc->call); /* a no-op for the call now ending */
+  }
+}
+
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
   batch *b = arg;
   (void)what;
 
-  b->stopping++;
+  b->signals++;
+  b->stopping = 1;
   input_enable(b, 0);
-  if (b->stopping == 1) {
+  if (b->signals == 1) {
     if (b->pending) {
       fprintf(stderr,
               "callmux batch: %s: no more input is read; waiting "
@@ -699,10 +735,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
               sig == SIGINT ? "interrupted" : "terminated", b->pending);
     }
   } else {
-    bcall *bc;
-    for (bc = b->calls; bc; bc = bc->next) {
-      cmx_call_cancel(bc->call);
-    }
+    cancel_all(b);
   }
   check_done(b);
 }
@@ -717,7 +750,7 @@ static int parse_args(batch *b, int argc, char **argv)
 
   opterr = 0;
   optind = 1;
-  while ((c = getopt_long(argc, argv, ":c:r:H:qh", longopts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":c:r:H:qvh", longopts, NULL)) != -1) {
     switch (c) {
     case 'c':
       if (cli_parse_u64(CMD, "-c", optarg, 1, 100000, "calls", &v) != 0) {
@@ -816,6 +849,9 @@ static int parse_args(batch *b, int argc, char **argv)
     case 'q':
       b->quiet = 1;
       break;
+    case 'v':
+      b->verbose = 1;
+      break;
     case 'h':
       help(stdout);
       return 1;
@@ -891,6 +927,14 @@ static int open_input(batch *b)
   return 0;
 }
 
+static void log_cb(cmx_log_level level, const char *msg, void *userdata)
+{
+  static const char *names[] = {"error", "warn", "info", "debug"};
+  batch *b = userdata;
+  cli_redact_printf(stderr, &b->headers, "* %s: %s\n",
+                    (unsigned)level < 4 ? names[level] : "log", msg);
+}
+
 static int setup_engine(batch *b)
 {
   cmx_options *opts = cmx_options_new();
@@ -902,6 +946,9 @@ static int setup_engine(batch *b)
     return -1;
   }
   cmx_options_set_user_agent(opts, "callmux/" CMX_VERSION);
+  if (b->verbose) {
+    cmx_options_set_log(opts, CMX_LOG_DEBUG, log_cb, b);
+  }
   if (b->ca_file) {
     rc = cmx_options_set_ca_file(opts, b->ca_file);
     if (rc != CMX_OK) {
@@ -1016,9 +1063,9 @@ int cli_cmd_batch(int argc, char **argv)
       free(s);
     }
   }
-  if (b->in_error) {
+  if (b->in_error || b->out_failed) {
     ret = CLI_EXIT_LOCAL;
-  } else if (b->stopping) {
+  } else if (b->signals) {
     ret = CLI_EXIT_INTERRUPTED;
   } else if (b->failed || b->input_errors) {
     ret = CLI_EXIT_SERVICE;
@@ -1031,7 +1078,7 @@ int cli_cmd_batch(int argc, char **argv)
   }
 
 out:
-  b->stopping++; /* no more input while the engine cancels what is left */
+  b->stopping = 1; /* no more input while the engine cancels the rest */
   cmx_engine_free(b->engine); /* cancelled calls still print their lines */
   fflush(stdout);
   if (b->in_ev) {

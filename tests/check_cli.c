@@ -1246,7 +1246,7 @@ START_TEST(t_batch_stdin_pipe)
   run r = {0};
   bout b;
   char in[256], cmd[600];
-  static char text[65536];
+  static char text[131072];
   const char *args[2] = {cmd, NULL};
   size_t n;
 
@@ -1264,6 +1264,24 @@ START_TEST(t_batch_stdin_pipe)
   ck_assert_int_eq(jint(b.summary, "ok"), 200);
   ck_assert_has(r.err, "200 calls, 200 ok, 0 failed");
   bout_free(&b);
+  run_free(&r);
+
+  /* results piped into `head -n 1`: once the pipe closes, the tool stops
+   * sending, cancels what is left and exits 5 */
+  e.hold_ms = 1;
+  e.hits = 0;
+  n = make_lines(text, sizeof text, &e, "/cli/conc", 1000);
+  write_file(in, text, n);
+  snprintf(cmd, sizeof cmd,
+           "{ \"$CLI\" batch -c 2 --window 8 '%s'; echo \"exit=$?\" >&2; } "
+           "| head -n 1",
+           in);
+  run_argv(&e, &r, NULL, 1, args);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.err, "writing the results failed");
+  ck_assert_has(r.err, "exit=5");
+  ck_assert_int_lt(e.hits, 500);
+  ck_assert_has(r.out, "\"index\":");
   run_free(&r);
   env_down(&e);
 }
