@@ -338,6 +338,41 @@ wait_timer(cmx_engine *e, int code, void *ud)
   wait_poll(w);
 }
 
+/*
+ * Cheap look at "status" without parsing the whole server dict: valid only
+ * when the key occurs exactly once in the body (user metadata could hold
+ * a "status" key too; then the caller parses).  Copies the value to out.
+ */
+static int
+quick_status(const char *body, size_t len, char *out, size_t outlen)
+{
+  static const char key[] = "\"status\"";
+  const char *p = NULL, *q, *end = body + len;
+  size_t n = 0;
+
+  for (q = body; (q = memmem(q, (size_t)(end - q), key, sizeof(key) - 1));
+       q += sizeof(key) - 1) {
+    p = q;
+    if (++n > 1)
+      return 0;
+  }
+  if (n != 1)
+    return 0;
+  p += sizeof(key) - 1;
+  while (p < end && (*p == ' ' || *p == ':' || *p == '\t'))
+    p++;
+  if (p >= end || *p != '"')
+    return 0;
+  p++;
+  for (n = 0; p + n < end && p[n] != '"' && p[n] != '\\'; n++)
+    ;
+  if (p + n >= end || p[n] != '"' || n >= outlen)
+    return 0;
+  memcpy(out, p, n);
+  out[n] = 0;
+  return 1;
+}
+
 /* One poll answered: a direct engine callback (no extra hop per poll). */
 static void
 wait_got(cmx_call *call, const cmx_response *res, void *ud)
@@ -356,6 +391,20 @@ wait_got(cmx_call *call, const cmx_response *res, void *ud)
                             "unexpected status");
     wait_end(w, &r);
     return;
+  }
+  if (!w->on_poll && w->polls_left > 1) {
+    /* still in the status and more polls to go: skip the full parse */
+    size_t blen = 0;
+    const char *body = cmx_response_body(res, &blen);
+    char quick[32];
+    if (quick_status(body, blen, quick, sizeof(quick)) &&
+        strcmp(quick, w->status) == 0) {
+      w->polls_left--;
+      rc = cmx_timer_start(w->c->engine, w->delay_ms, wait_timer, w, NULL);
+      if (rc != CMX_OK)
+        wait_fail(w, rc);
+      return;
+    }
   }
   j = cmx_response_json(res);
   if (!j || !json_object_object_get_ex(j, "server", &srv)) {
