@@ -101,9 +101,16 @@ int cli_line_parse(char *line, size_t len, cli_line *out, char *err,
   out->method = line + mstart;
   out->url = line + ustart;
 
+  if (mend - mstart > 15) {
+    /* not echoed: it could be anything, even a secret pasted by mistake */
+    snprintf(err, errlen,
+             "method is longer than 15 letters (expected "
+             "'METHOD URL [body]')");
+    return -1;
+  }
   if (!cli_method_ok(out->method)) {
     snprintf(err, errlen,
-             "method '%.20s' must be an upper-case token of "
+             "method '%s' must be an upper-case token of "
              "1 to 15 letters (GET, POST, ...)",
              out->method);
     return -1;

@@ -1210,6 +1210,31 @@ static size_t make_lines(char *buf, size_t cap, env *e, const char *path,
   return o;
 }
 
+START_TEST(t_batch_secret_never_printed)
+{
+  env e;
+  run r = {0};
+  char in[256], text[1024];
+
+  env_up(&e, 1);
+  snprintf(text, sizeof text,
+           "GET %s/status/503\nGET %s/echo\nbad line " SECRET "\n" SECRET
+           " http://h/\nsecret " SECRET "\n",
+           e.url, e.url);
+  path_in(&e, "input.txt", in, sizeof in);
+  write_file(in, text, strlen(text));
+  RUN(&e, &r, "batch", "-v", "--retries", "1", "--secret-header",
+      "Authorization: Bearer " SECRET, in);
+  ck_assert_exit(&r, 1);
+  ck_assert_has(r.out, "\"EHTTP\"");
+  ck_assert(!has(r.out, SECRET));
+  ck_assert(!has(r.err, SECRET));
+  ck_assert_has(r.err, "* "); /* the engine's log was shown */
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
 START_TEST(t_batch_concurrency_cap)
 {
   env e;
@@ -1385,6 +1410,7 @@ static Suite *cli_suite(void)
   tc = tcase_create("batch");
   tcase_add_test(tc, t_batch_mixed);
   tcase_add_test(tc, t_batch_concurrency_cap);
+  tcase_add_test(tc, t_batch_secret_never_printed);
   tcase_add_test(tc, t_batch_retries_deadline);
   tcase_add_test(tc, t_batch_stdin_pipe);
   tcase_add_test(tc, t_batch_bounded_memory);
