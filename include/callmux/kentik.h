@@ -58,8 +58,9 @@
  *    had no timeout, no retry, and printed every response);
  *  - the default lane is one per credential, "kentik:<email>:<hash>" (a
  *    64-bit FNV-1a hash of email and token; the token never appears), with
- *    one call in flight and 50 calls per minute (3,000 per hour), inside
- *    the documented non-query limits (1 concurrent, 60/min, 3,750/h).
+ *    one call in flight and 50 calls per minute with a burst of 5 (so at
+ *    most 55 in any rolling minute and about 3,000 per hour), inside the
+ *    documented non-query limits (1 concurrent, 60/min, 3,750/h).
  *    cmx_kentik_lane() gives it for tuning; cmx_kentik_set_lane() picks
  *    another.
  */

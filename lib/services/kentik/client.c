@@ -103,7 +103,7 @@ cmx_kentik_new(cmx_engine *engine, const char *email, const char *token,
     k->base[--blen] = '\0';
   lane = cmx_engine_lane(engine, k->lane);
   if (!lane || cmx_lane_set_max_inflight(lane, 1) != CMX_OK ||
-      cmx_lane_set_rate(lane, 50.0 / 60.0, 1) != CMX_OK) {
+      cmx_lane_set_rate(lane, 50.0 / 60.0, 5) != CMX_OK) {
     cmx__kentik_err(err, errlen, "lane: could not be set up");
     cmx_kentik_free(k);
     return NULL;

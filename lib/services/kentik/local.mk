@@ -24,3 +24,19 @@ TESTS += tests/check_kentik_e2e
 tests_check_kentik_e2e_SOURCES = tests/check_kentik_e2e.c
 tests_check_kentik_e2e_CFLAGS = $(CMX_TEST_CFLAGS)
 tests_check_kentik_e2e_LDADD = $(CMX_TEST_LIBS)
+
+noinst_PROGRAMS += examples/kentik_populators examples/kentik_tags \
+	examples/kentik_csv
+examples_kentik_populators_SOURCES = examples/kentik_populators.c \
+	examples/kentik_util.c examples/kentik_util.h
+examples_kentik_populators_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
+examples_kentik_populators_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
+examples_kentik_tags_SOURCES = examples/kentik_tags.c \
+	examples/kentik_util.c examples/kentik_util.h
+examples_kentik_tags_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
+examples_kentik_tags_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
+examples_kentik_csv_SOURCES = examples/kentik_csv.c \
+	examples/kentik_util.c examples/kentik_util.h
+examples_kentik_csv_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
+examples_kentik_csv_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
+EXTRA_DIST += tests/data/kentik/populators.csv
