@@ -1381,6 +1381,58 @@ START_TEST(t_batch_bounded_memory)
 }
 END_TEST
 
+/* The standalone simulator ($CMX_SIM, as `make check` sets it) */
+START_TEST(t_with_callmux_sim)
+{
+  env e;
+  run r = {0};
+  const char *simbin = getenv("CMX_SIM");
+  char ports[256], url[256], u[300];
+  pid_t pid;
+  int i, status;
+
+  if (!simbin || access(simbin, X_OK) != 0) {
+    return; /* outside `make check`: nothing to run against */
+  }
+  env_up(&e, 0);
+  path_in(&e, "ports", ports, sizeof ports);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int fd = open("/dev/null", O_WRONLY);
+    dup2(fd, 1);
+    execl(simbin, simbin, "--services", "generic", "--port-file", ports,
+          (char *)NULL);
+    _exit(98);
+  }
+  url[0] = '\0';
+  for (i = 0; i < 1000 && !url[0]; i++) {
+    FILE *f = fopen(ports, "r");
+    char line[256];
+    if (f) {
+      while (fgets(line, sizeof line, f)) {
+        if (sscanf(line, "generic %255s", url) == 1) {
+          break;
+        }
+      }
+      fclose(f);
+    }
+    if (!url[0]) {
+      usleep(10000);
+    }
+  }
+  ck_assert_msg(url[0] != '\0', "callmux-sim printed no generic URL");
+  snprintf(u, sizeof u, "%s/json", url);
+  RUN(&e, &r, "request", "--json", u);
+  kill(pid, SIGTERM);
+  waitpid(pid, &status, 0);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.out, "\"ok\": true");
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
   Suite *s = suite_create("cli");
@@ -1405,6 +1457,7 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, t_request_secret_never_printed);
   tcase_add_test(tc, t_request_redirect);
   tcase_add_test(tc, t_tls_ca_file);
+  tcase_add_test(tc, t_with_callmux_sim);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("batch");
