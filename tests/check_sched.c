@@ -176,6 +176,39 @@ START_TEST(test_bucket_set_keeps_tokens)
 }
 END_TEST
 
+/* Random arrivals: whatever the pattern, takes over [0, T] never exceed
+ * burst + rate*T, and a greedy taker gets within one token of it. */
+START_TEST(test_bucket_bound_random)
+{
+  static const double rates[] = {1, 3, 7.5, 50, 333.3, 1000, 4000};
+  cmx__rng rng;
+  unsigned i;
+
+  cmx__rng_seed(&rng, 2024);
+  for (i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+    cmx__bucket b;
+    unsigned burst = 1 + (unsigned)cmx__rng_upto(&rng, 20);
+    uint64_t t = 0, end = 30000;
+    long taken = 0, greedy = 0;
+    double bound = burst + rates[i] * (double)end / 1000;
+
+    cmx__bucket_init(&b, rates[i], burst, 0);
+    while (t <= end) {
+      unsigned tries = (unsigned)cmx__rng_upto(&rng, 3);
+      while (tries--)
+        taken += cmx__bucket_take(&b, t);
+      t += cmx__rng_upto(&rng, 40);
+    }
+    ck_assert_msg(taken <= bound + 1e-6, "rate %g: %ld > %g", rates[i], taken,
+                  bound);
+    greedy = greedy_takes(rates[i], burst, end);
+    ck_assert_msg(greedy <= bound + 1e-6 && greedy >= bound - 1,
+                  "rate %g burst %u: greedy %ld, bound %g", rates[i], burst,
+                  greedy, bound);
+  }
+}
+END_TEST
+
 START_TEST(test_bucket_clock_backwards)
 {
   cmx__bucket b;
@@ -413,6 +446,24 @@ START_TEST(test_ratelimit_reset)
   ck_assert_uint_eq(rr_ok("1.0000"), 1000);
   ck_assert_uint_eq(rr_ok(" 2 "), 2000);
   ck_assert_uint_eq(rr_ok("99999999999999999999999"), UINT64_MAX);
+  {
+    uint64_t ms = 777;
+    int64_t now = INT64_C(1795000000);
+    ck_assert_int_eq(cmx__ratelimit_reset_any_parse("30", now, &ms), 0);
+    ck_assert_uint_eq(ms, 30000);
+    ck_assert_int_eq(cmx__ratelimit_reset_any_parse("1795000012", now, &ms),
+                     0);
+    ck_assert_uint_eq(ms, 12000);
+    ck_assert_int_eq(cmx__ratelimit_reset_any_parse("1795000000.5", now, &ms),
+                     0);
+    ck_assert_uint_eq(ms, 500);
+    ck_assert_int_eq(cmx__ratelimit_reset_any_parse("1794999000", now, &ms),
+                     0);
+    ck_assert_uint_eq(ms, 0);
+    ms = 777;
+    ck_assert_int_eq(cmx__ratelimit_reset_any_parse("x", now, &ms), -1);
+    ck_assert_uint_eq(ms, 777);
+  }
   rr_bad("-1");
   rr_bad("1.");
   rr_bad(".5");
@@ -785,6 +836,7 @@ static Suite *sched_suite(void)
   tcase_add_test(tc, test_bucket_wait_exact);
   tcase_add_test(tc, test_bucket_unlimited);
   tcase_add_test(tc, test_bucket_set_keeps_tokens);
+  tcase_add_test(tc, test_bucket_bound_random);
   tcase_add_test(tc, test_bucket_clock_backwards);
   suite_add_tcase(s, tc);
 

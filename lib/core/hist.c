@@ -9,11 +9,15 @@
 
 static unsigned high_bit(uint64_t v) /* v > 0 */
 {
+#if defined(__GNUC__) || defined(__clang__)
+  return 63u - (unsigned)__builtin_clzll(v);
+#else
   unsigned b = 0;
 
   while (v >>= 1)
     b++;
   return b;
+#endif
 }
 
 unsigned cmx__hist_index(uint64_t us)

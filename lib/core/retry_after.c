@@ -287,3 +287,19 @@ int cmx__ratelimit_reset_parse(const char *value, uint64_t *out_ms)
   *out_ms = secs * 1000 + frac + (uint64_t)rest;
   return 0;
 }
+
+int cmx__ratelimit_reset_any_parse(const char *value, int64_t now_unix,
+                                   uint64_t *out_ms)
+{
+  uint64_t ms, now_ms;
+
+  if (cmx__ratelimit_reset_parse(value, &ms))
+    return -1;
+  if (ms < UINT64_C(1000000000) * 1000 || now_unix < 0) {
+    *out_ms = ms;
+    return 0;
+  }
+  now_ms = (uint64_t)now_unix * 1000;
+  *out_ms = ms > now_ms ? ms - now_ms : 0;
+  return 0;
+}

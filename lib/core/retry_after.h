@@ -32,6 +32,15 @@ int cmx__retry_after_parse(const char *value, int64_t now_unix,
  */
 int cmx__ratelimit_reset_parse(const char *value, uint64_t *out_ms);
 
+/*
+ * X-RateLimit-Reset as services send it: either delta seconds (as above) or,
+ * for a value of 1e9 or more, an absolute Unix time in seconds, turned into
+ * a delay relative to now_unix (a past time gives 0).  Returns 0 and sets
+ * *out_ms, or -1 if invalid.
+ */
+int cmx__ratelimit_reset_any_parse(const char *value, int64_t now_unix,
+                                   uint64_t *out_ms);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (month 1..12). */
 int64_t cmx__days_from_civil(int64_t y, unsigned m, unsigned d);
 
