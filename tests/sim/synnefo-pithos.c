@@ -11,6 +11,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/http.h>
 #include <openssl/evp.h>
 
 #include "sim/synnefo-internal.h"
@@ -126,6 +129,47 @@ block_store(sim_syn *st, const void *data, size_t len, char hex[65])
   if (!b->data)
     return -1;
   memcpy(b->data, data, len);
+  b->len = len;
+  json_object_object_add(st->block_ix, hex,
+                         json_object_new_int((int)st->nblocks));
+  st->nblocks++;
+  sim_count(st->s, "synnefo.blocks_stored", 1);
+  return 0;
+}
+
+/* Like block_store, but takes ownership of `buf` (malloc'd). */
+static int
+block_store_owned(sim_syn *st, unsigned char *buf, size_t len, char hex[65])
+{
+  sim_syn_block *b;
+
+  sim_syn_block_hash(buf, len, hex);
+  if (block_find(st, hex) >= 0) {
+    free(buf);
+    return 0;
+  }
+  {
+    size_t full = len;
+    while (len > 0 && buf[len - 1] == 0)
+      len--;
+    if (len < full / 2) { /* mostly zeros: keep only the data */
+      unsigned char *nb = realloc(buf, len ? len : 1);
+      if (nb)
+        buf = nb;
+    }
+  }
+  if (st->nblocks == st->capblocks) {
+    size_t nc = st->capblocks ? st->capblocks * 2 : 64;
+    sim_syn_block *nb = realloc(st->blocks, nc * sizeof(*nb));
+    if (!nb) {
+      free(buf);
+      return -1;
+    }
+    st->blocks = nb;
+    st->capblocks = nc;
+  }
+  b = &st->blocks[st->nblocks];
+  b->data = buf;
   b->len = len;
   json_object_object_add(st->block_ix, hex,
                          json_object_new_int((int)st->nblocks));
@@ -588,8 +632,9 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
 static void
 post_blocks(sim_syn *st, sim_req *r, sim_syn_container *c)
 {
-  size_t len = 0, off;
-  const char *body = sim_req_body(r, &len);
+  struct evhttp_request *ev = sim_req_evhttp(r);
+  struct evbuffer *in = ev ? evhttp_request_get_input_buffer(ev) : NULL;
+  size_t len = in ? evbuffer_get_length(in) : 0, off;
   const char *ct = sim_req_header(r, "Content-Type");
   uint64_t bs = c ? c->block_size
                   : (uint64_t)sim_config_long(st->s, "synnefo.block_size",
@@ -600,7 +645,13 @@ post_blocks(sim_syn *st, sim_req *r, sim_syn_container *c)
     for (off = 0; off < len; off += (size_t)bs) {
       char hex[65];
       size_t l = len - off < bs ? len - off : (size_t)bs;
-      if (block_store(st, body + off, l, hex) != 0) {
+      unsigned char *buf = malloc(l ? l : 1);
+      /* straight from the connection's buffer: no extra copy */
+      if (buf && evbuffer_remove(in, buf, l) != (int)l) {
+        free(buf);
+        buf = NULL;
+      }
+      if (!buf || block_store_owned(st, buf, l, hex) != 0) {
         json_object_put(arr);
         sim_reply_text(r, 500, "sim: out of memory");
         return;
@@ -705,6 +756,19 @@ get_object(sim_syn *st, sim_req *r, sim_syn_container *c, sim_syn_object *o,
   free(buf);
 }
 
+/* Block uploads are 4 MiB bodies: let the connection read them in large
+ * chunks (libevent's default single read is 16 KiB). */
+static void
+big_reads(sim_req *r)
+{
+  struct evhttp_request *ev = sim_req_evhttp(r);
+  struct evhttp_connection *con = ev ? evhttp_request_get_connection(ev) : NULL;
+  struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
+
+  if (bev && bufferevent_get_max_single_read(bev) < (ev_ssize_t)1 << 20)
+    bufferevent_set_max_single_read(bev, (size_t)1 << 20);
+}
+
 /* rest = "<account>[/<container>[/<object...>]]" */
 void
 sim_syn_pithos(sim_syn *st, sim_req *r, const char *rest)
@@ -717,6 +781,7 @@ sim_syn_pithos(sim_syn *st, sim_req *r, const char *rest)
 
   if (!sim_syn_auth(st, r))
     return;
+  big_reads(r);
   slash = strchr(rest, '/');
   snprintf(acct, sizeof(acct), "%.*s",
            (int)(slash ? (size_t)(slash - rest) : strlen(rest)), rest);
