@@ -83,6 +83,7 @@ static void help(FILE *f)
       "                            it is JSON, else as text/plain\n"
       "      --data-file PATH      request body streamed from a regular "
       "file\n"
+      "                            ('-': stdin)\n"
       "  -o, --out FILE            write a 2xx body to FILE as it arrives\n"
       "      --timeout MS          limit for one attempt (1..86400000)\n"
       "      --deadline MS         limit for the whole call: every attempt "
@@ -244,6 +245,67 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *userdata)
   }
 }
 
+#define STDIN_BODY_MAX ((size_t)1 << 30)
+
+/*
+ * --data-file -: a regular file on stdin is streamed from where it stands;
+ * a pipe is read whole into memory first (a retry must be able to resend).
+ */
+static int read_stdin_body(int *fd, off_t *off, uint64_t *len, char **mem)
+{
+  struct stat sb;
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+
+  if (fstat(STDIN_FILENO, &sb) == 0 && S_ISREG(sb.st_mode)) {
+    off_t pos = lseek(STDIN_FILENO, 0, SEEK_CUR);
+    *fd = dup(STDIN_FILENO);
+    if (*fd < 0 || pos < 0) {
+      cli_err(CMD, "--data-file -: cannot use stdin: %s", strerror(errno));
+      return -1;
+    }
+    *off = pos;
+    *len = pos < sb.st_size ? (uint64_t)(sb.st_size - pos) : 0;
+    return 0;
+  }
+  for (;;) {
+    ssize_t r;
+    if (n == cap) {
+      char *nb;
+      if (cap >= STDIN_BODY_MAX) {
+        cli_err(CMD, "--data-file -: stdin is over 1 GiB; save it to a file "
+                     "and give its path");
+        free(buf);
+        return -1;
+      }
+      cap = cap ? cap * 2 : 65536;
+      nb = realloc(buf, cap);
+      if (!nb) {
+        cli_err(CMD, "out of memory");
+        free(buf);
+        return -1;
+      }
+      buf = nb;
+    }
+    r = read(STDIN_FILENO, buf + n, cap - n);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r < 0) {
+      cli_err(CMD, "--data-file -: reading stdin failed: %s", strerror(errno));
+      free(buf);
+      return -1;
+    }
+    if (r == 0) {
+      break;
+    }
+    n += (size_t)r;
+  }
+  *mem = buf ? buf : strdup("");
+  *len = n;
+  return *mem ? 0 : -1;
+}
+
 /* Looks like JSON and parses as JSON? */
 static int is_json(const char *s, size_t len)
 {
@@ -277,6 +339,8 @@ int cli_cmd_request(int argc, char **argv)
   int have_retries = 0, retry_safe = 0;
   int body_fd = -1, created_out = 0;
   uint64_t body_len = 0;
+  off_t body_off = 0;
+  char *mem_body = NULL;
   cmx_options *opts = NULL;
   cmx_engine *engine = NULL;
   cmx_request *req = NULL;
@@ -422,7 +486,12 @@ int cli_cmd_request(int argc, char **argv)
     cli_err(CMD, "--ca-file: cannot read '%s': %s", ca_file, strerror(errno));
     goto out;
   }
-  if (data_file) {
+  if (data_file && strcmp(data_file, "-") == 0) {
+    if (read_stdin_body(&body_fd, &body_off, &body_len, &mem_body) != 0) {
+      ret = CLI_EXIT_LOCAL;
+      goto out;
+    }
+  } else if (data_file) {
     struct stat sb;
     body_fd = open(data_file, O_RDONLY | O_CLOEXEC);
     if (body_fd < 0) {
@@ -506,8 +575,13 @@ int cli_cmd_request(int argc, char **argv)
                                             : "text/plain; charset=utf-8";
       }
     }
-    rc = data ? cmx_request_set_body(req, data, strlen(data), ctype)
-              : cmx_request_set_body_file(req, body_fd, 0, body_len, ctype);
+    if (data) {
+      rc = cmx_request_set_body(req, data, strlen(data), ctype);
+    } else if (mem_body) {
+      rc = cmx_request_set_body(req, mem_body, (size_t)body_len, ctype);
+    } else {
+      rc = cmx_request_set_body_file(req, body_fd, body_off, body_len, ctype);
+    }
     if (rc != CMX_OK) {
       cli_err(CMD, "body: %s", cmx_strerror(rc));
       goto out;
@@ -596,6 +670,7 @@ out:
   if (body_fd >= 0) {
     close(body_fd);
   }
+  free(mem_body);
   if (st.out_fd >= 0) {
     if (close(st.out_fd) != 0 && ret == CLI_EXIT_OK) {
       cli_err(CMD, "--out: writing '%s' failed: %s", st.out_path,

@@ -839,6 +839,26 @@ START_TEST(t_request_files)
   ck_assert_str_eq(json_object_get_string(v), hex);
   json_object_put(o);
   run_free(&r);
+
+  /* --data-file -: a regular file on stdin is streamed ... */
+  run_cli(&e, &r, in, "request", "-q", "--data-file", "-",
+          url_of(&e, "/sink", u, sizeof u), (char *)NULL);
+  ck_assert_exit(&r, 0);
+  ck_assert_has(r.out, hex);
+  run_free(&r);
+  /* ... and a pipe is read whole, then sent */
+  {
+    char cmd[600];
+    const char *args[2] = {cmd, NULL};
+    snprintf(cmd, sizeof cmd,
+             "cat '%s' | \"$CLI\" request -q --data-file - '%s'", in,
+             url_of(&e, "/sink", u, sizeof u));
+    run_argv(&e, &r, NULL, 1, args);
+    ck_assert_exit(&r, 0);
+    ck_assert_has(r.out, hex);
+    ck_assert_has(r.out, "\"bytes\":300001");
+    run_free(&r);
+  }
   env_down(&e);
 }
 END_TEST
