@@ -11,3 +11,4 @@ src_callmux_SOURCES = \
 	src/cmd_batch.c
 src_callmux_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 src_callmux_LDADD = lib/libcallmux.la $(CMX_DEPS_LIBS)
+EXTRA_DIST += src/README.md
