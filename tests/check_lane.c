@@ -218,12 +218,15 @@ START_TEST(test_lane_above_limit_converges)
   p.t = &t;
   sim_config_set(t.sim, "generic.limit", "500");
   sim_config_set(t.sim, "generic.window_ms", "1000");
+  /* No ratelimit-* headers: the lane learns the limit from 429s alone. */
+  sim_config_set(t.sim, "generic.limit_headers", "off");
   cmx_retry_policy_default(&rp);
   rp.max_attempts = 10;
   rp.budget_percent = 50;
   cmx_lane_set_retry(cmx_engine_lane(t.engine, "above"), &rp);
-  /* Twice the server's limit, and a big burst. */
-  run_limited(&t, "above", 3000, 1000, 200, &m, ones);
+  /* Nearly twice the server's limit, and a big burst: one cut (to 450/s)
+   * brings it below. */
+  run_limited(&t, "above", 3000, 900, 200, &m, ones);
   cmx_timer_start(t.engine, 1500, sample_429, &p, NULL);
   ck_assert(tu_run_idle(&t, 60000));
   ck_assert_int_eq(m.calls, 3000);
@@ -236,6 +239,34 @@ START_TEST(test_lane_above_limit_converges)
   /* The lane learnt the limit in the first window: no 429 after it. */
   ck_assert_int_gt(p.at_1s, 0);
   ck_assert_int_eq(p.at_3s, p.at_1s);
+  ck_assert_int_eq(sim_counter(t.sim, "limited.above.429"), p.at_1s);
+  tu_teardown(&t);
+  free(ones);
+  free(m.seen);
+}
+END_TEST
+
+/* With ratelimit-remaining/-reset on every reply, a lane set above the
+ * limit never meets a 429 at all: it admits no more than the server says
+ * is left in the window. */
+START_TEST(test_lane_above_limit_with_quota_headers)
+{
+  tu_env t;
+  many m;
+  one *ones = calloc(1500, sizeof(*ones));
+
+  memset(&m, 0, sizeof(m));
+  m.seen = calloc(1500, sizeof(int));
+  tu_setup(&t, NULL);
+  sim_config_set(t.sim, "generic.limit", "500");
+  sim_config_set(t.sim, "generic.window_ms", "1000");
+  run_limited(&t, "quota", 1500, 1000, 200, &m, ones);
+  ck_assert(tu_run_idle(&t, 60000));
+  ck_assert_int_eq(m.calls, 1500);
+  ck_assert_int_eq(m.ok, 1500);
+  ck_assert_int_eq(m.dup, 0);
+  ck_assert_int_eq(sim_counter(t.sim, "limited.quota.429"), 0);
+  ck_assert_int_eq(sim_counter(t.sim, "limited.quota.ok"), 1500);
   tu_teardown(&t);
   free(ones);
   free(m.seen);
@@ -370,6 +401,7 @@ lane_suite(void)
   tcase_add_test(tc, test_drain);
   tcase_add_test(tc, test_lane_at_server_limit_no_429);
   tcase_add_test(tc, test_lane_above_limit_converges);
+  tcase_add_test(tc, test_lane_above_limit_with_quota_headers);
   tcase_add_test(tc, test_fault_mix_every_call_once);
   suite_add_tcase(s, tc);
   return s;

@@ -603,31 +603,31 @@ START_TEST(test_aimd_recovery)
   uint64_t t;
   int i, steps;
 
-  /* by successes: +5/s after each 10 */
+  /* held for 10 s after a cut, whatever the successes */
   cmx__aimd_init(&a, 100);
   cmx__aimd_on_429(&a, 0);
+  for (i = 1; i <= 1000; i++)
+    ck_assert_double_eq(cmx__aimd_on_success(&a, (uint64_t)i * 9), 50);
+  /* then +5/s per step: 10 successes and 1000 ms since the last change */
+  ck_assert_double_eq(cmx__aimd_on_success(&a, 10000), 55);
+  for (i = 1; i <= 20; i++)
+    ck_assert_double_eq(cmx__aimd_on_success(&a, 10000 + (uint64_t)i), 55);
+  ck_assert_double_eq(cmx__aimd_on_success(&a, 10999), 55);
+  ck_assert_double_eq(cmx__aimd_on_success(&a, 11000), 60);
+  /* not by time alone: 10 successes are needed */
   for (i = 1; i <= 9; i++)
-    ck_assert_double_eq(cmx__aimd_on_success(&a, (uint64_t)i), 50);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 10), 55);
-  for (i = 1; i <= 9; i++)
-    ck_assert_double_eq(cmx__aimd_on_success(&a, 10 + (uint64_t)i), 55);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 20), 60);
+    ck_assert_double_eq(cmx__aimd_on_success(&a, 50000), 60);
+  ck_assert_double_eq(cmx__aimd_on_success(&a, 50000), 65);
 
-  /* by time: one step per second without a 429 */
-  cmx__aimd_init(&a, 100);
-  cmx__aimd_on_429(&a, 0);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 999), 50);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 1000), 55);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 1001), 55);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 2001), 60);
-
-  /* a cut resets the success count */
+  /* a cut resets the success count and the hold */
   cmx__aimd_init(&a, 100);
   cmx__aimd_on_429(&a, 0);
   for (i = 0; i < 9; i++)
     cmx__aimd_on_success(&a, 1);
   ck_assert_double_eq(cmx__aimd_on_429(&a, 1500), 25);
-  ck_assert_double_eq(cmx__aimd_on_success(&a, 1501), 25);
+  for (i = 0; i < 50; i++)
+    ck_assert_double_eq(cmx__aimd_on_success(&a, 11000), 25);
+  ck_assert_double_eq(cmx__aimd_on_success(&a, 11500), 30);
 
   /* up to configured, never past it; from the floor in 20 steps */
   cmx__aimd_init(&a, 100);
@@ -641,7 +641,7 @@ START_TEST(test_aimd_recovery)
     cmx__aimd_on_success(&a, t);
     if (a.current > before)
       steps++;
-    t += 5;
+    t += 50;
     ck_assert_int_lt(steps, 100);
   }
   ck_assert_int_eq(steps, 20);

@@ -5,6 +5,7 @@
 
 #define WINDOW_MS 1000u
 #define STEP_SUCCESSES 10u
+#define HOLD_MS 10000u
 
 void cmx__aimd_init(cmx__aimd *a, double configured)
 {
@@ -52,13 +53,13 @@ double cmx__aimd_on_success(cmx__aimd *a, uint64_t now)
     return a->current;
   }
   a->successes++;
-  if (a->successes >= STEP_SUCCESSES ||
-      (now >= a->last_change && now - a->last_change >= WINDOW_MS)) {
-    a->current += a->configured / 20;
-    if (a->current > a->configured)
-      a->current = a->configured;
-    a->successes = 0;
-    a->last_change = now;
-  }
+  if (now < a->last_cut + HOLD_MS || now < a->last_change + WINDOW_MS ||
+      a->successes < STEP_SUCCESSES)
+    return a->current;
+  a->current += a->configured / 20;
+  if (a->current > a->configured)
+    a->current = a->configured;
+  a->successes = 0;
+  a->last_change = now;
   return a->current;
 }

@@ -9,14 +9,16 @@
  *   sent before it and do not cut again), never below
  *   floor = max(0.5/s, configured/64)  (or configured itself if that is
  *   lower still).
- * - On a success, while below configured, the rate goes up by configured/20
- *   after every 10 successes, or at the first success 1000 ms or more after
- *   the last change (cut or step), whichever comes first; never above
- *   configured.  A cut resets the success count.
+ * - On a success, while below configured, the rate goes up by
+ *   configured/20, but only once the last cut is 10 s old (the service's
+ *   limit was just shown to be below the old rate: probing again at once
+ *   would meet it again), at most once per 1000 ms, and only after 10
+ *   successes since the last change; never above configured.  A cut resets
+ *   the success count.
  *
  * Both functions return the new effective rate per second: feed it to
  * cmx__bucket_set.  From the floor back to configured takes at most 20
- * steps.
+ * steps (about 30 s).
  */
 #ifndef CMX_CORE_AIMD_H
 #define CMX_CORE_AIMD_H

@@ -202,6 +202,8 @@ map_curl(cmx_call *c, CURLcode rc, long oserr)
   case CURLE_WRITE_ERROR:
   case CURLE_READ_ERROR:
   case CURLE_ABORTED_BY_CALLBACK:
+    if (x->resend_refused)
+      return CMX_ETRANSPORT;
     if (x->too_big)
       return CMX_ETOOBIG;
     if (x->sink_err)
@@ -392,7 +394,11 @@ cmx__call_attempt_done(cmx_call *c, CURLcode rc)
   if (rc != CURLE_OK)
     cmx__call_finish(c, code, "%s %s: %s (after %u attempt%s)",
                      cmx_response_method(&x->res), where,
-                     x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc),
+                     x->resend_refused
+                         ? "connection closed before any response (the "
+                           "request may have been received)"
+                     : x->errbuf[0] ? x->errbuf
+                                    : curl_easy_strerror(rc),
                      c->attempts, c->attempts == 1 ? "" : "s");
   else
     cmx__call_finish(c, code, "%s %s: HTTP %ld (after %u attempt%s)",

@@ -177,6 +177,8 @@ struct cmx__xfer {
   int sink_err;
   int to_sink;         /* status decided: 2xx body goes to the sink */
   int header_status;   /* status of the header block being received */
+  unsigned sends;      /* times libcurl sent this attempt's request */
+  int resend_refused;  /* libcurl's own resend was stopped */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -197,6 +199,7 @@ struct cmx_lane {
   cmx__bucket bucket;
   cmx__aimd aimd;
   uint64_t paused_until;
+  uint64_t cap_cut_ms; /* when eff_inflight was last halved (+1) */
   /* Server-announced quota (ratelimit-remaining / ratelimit-reset). */
   int quota_known;
   long quota_left;

@@ -269,9 +269,17 @@ cmx__lane_pump(cmx_lane *l)
   now = cmx__now(e);
   while (l->queued > 0 && l->inflight < l->eff_inflight) {
     cmx_call *c;
-    if (l->paused_until > now) {
-      sleep_until(l, l->paused_until);
-      return;
+    if (l->paused_until) {
+      if (l->paused_until > now) {
+        sleep_until(l, l->paused_until);
+        return;
+      }
+      /* Resume at the rate, without a burst saved up while paused. */
+      l->paused_until = 0;
+      if (l->rate > 0) {
+        l->bucket.tokens = 0;
+        l->bucket.last = now;
+      }
     }
     if (l->quota_known) {
       if (now >= l->quota_reset_at) {
@@ -305,24 +313,29 @@ cmx__lane_on_429(cmx_lane *l, uint64_t pause_ms)
   cmx_engine *e = l->engine;
   uint64_t now = cmx__now(e);
 
-  if (!pause_ms)
-    pause_ms = cmx__backoff_ms(1, l->retry.base_ms * 5, l->retry.cap_ms,
-                               &e->rng) +
-               l->retry.base_ms;
-  if (pause_ms > l->retry.max_wait_ms)
-    pause_ms = l->retry.max_wait_ms;
-  if (now + pause_ms > l->paused_until)
-    l->paused_until = now + pause_ms;
+  /*
+   * A wait the service named (Retry-After, ratelimit-reset) holds for the
+   * whole lane: it speaks of the credential or host, not of one call.
+   * Without one, the lane slows instead of stopping: the rate (when one is
+   * set) and the in-flight cap are cut, each at most once per second, since
+   * 429s arriving within a second of a cut answer calls sent before it.
+   */
+  if (pause_ms) {
+    if (pause_ms > l->retry.max_wait_ms)
+      pause_ms = l->retry.max_wait_ms;
+    if (now + pause_ms > l->paused_until)
+      l->paused_until = now + pause_ms;
+  }
   if (l->rate > 0) {
     double r = cmx__aimd_on_429(&l->aimd, now);
     cmx__bucket_set(&l->bucket, r, l->burst, now);
-    /* Start from an empty bucket: the pause is the budget's reset. */
-    l->bucket.tokens = 0;
   }
-  if (l->eff_inflight > 1)
+  if (l->eff_inflight > 1 && (!l->cap_cut_ms || now >= l->cap_cut_ms + 1000)) {
     l->eff_inflight = (l->eff_inflight + 1) / 2;
+    l->cap_cut_ms = now + 1;
+  }
   cmx__log(e, CMX_LOG_WARN,
-           "lane %s: rate limited, paused %llu ms, in-flight cap %u", l->name,
+           "lane %s: rate limited (wait %llu ms), in-flight cap %u", l->name,
            (unsigned long long)pause_ms, l->eff_inflight);
 }
 

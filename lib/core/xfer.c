@@ -177,6 +177,40 @@ build_headers(cmx_call *c)
   return 0;
 }
 
+#if LIBCURL_VERSION_NUM >= 0x075000
+/*
+ * libcurl sends a request again, on a new connection, when the reused
+ * connection it first went out on died before any response byte came back.
+ * The server may have received and applied the first one, so that second
+ * send is a retry like any other: it goes only for a call that may be
+ * retried, and it is paid for from the lane's retry budget.  Otherwise it
+ * is stopped here and the attempt fails with CMX_ETRANSPORT.
+ */
+static int
+on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
+          int local_port)
+{
+  cmx_call *c = ud;
+  cmx__xfer *x = c->xfer;
+  cmx_lane *l = c->l.lane;
+
+  (void)primary_ip;
+  (void)local_ip;
+  (void)primary_port;
+  (void)local_port;
+  if (x->sends++ == 0)
+    return CURL_PREREQFUNC_OK;
+  if ((c->flags & CMX__F_NO_RETRY) ||
+      !(cmx__method_idempotent(c->method) || (c->flags & CMX__F_RETRY_SAFE)) ||
+      !cmx__budget_withdraw(&l->budget)) {
+    x->resend_refused = 1;
+    return CURL_PREREQFUNC_ABORT;
+  }
+  l->n_retries++;
+  return CURL_PREREQFUNC_OK;
+}
+#endif
+
 static uint64_t
 attempt_timeout(cmx_call *c, uint64_t now)
 {
@@ -207,6 +241,8 @@ cmx__xfer_start(cmx_call *c)
   x->sink_err = 0;
   x->to_sink = -1;
   x->errbuf[0] = '\0';
+  x->sends = 0;
+  x->resend_refused = 0;
   if (!x->easy && !(x->easy = cmx__easy_get(e)))
     return CMX_ENOMEM;
   h = x->easy;
@@ -224,6 +260,10 @@ cmx__xfer_start(cmx_call *c)
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
+#if LIBCURL_VERSION_NUM >= 0x075000
+  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+  curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
+#endif
   curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);

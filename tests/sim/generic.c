@@ -392,13 +392,16 @@ static void h_limited(sim_req *r, void *arg)
     remaining = limit - k->count;
     reset_ms = k->start + (uint64_t)window - now;
   }
-  snprintf(v, sizeof(v), "%ld", limit);
-  sim_reply_header(r, "ratelimit-limit", v);
-  snprintf(v, sizeof(v), "%ld", remaining);
-  sim_reply_header(r, "ratelimit-remaining", v);
-  snprintf(v, sizeof(v), "%llu",
-           (unsigned long long)((reset_ms + 999) / 1000));
-  sim_reply_header(r, "ratelimit-reset", v);
+  if (strcmp(sim_config_get(g->s, "generic.limit_headers", "on"), "off") !=
+      0) {
+    snprintf(v, sizeof(v), "%ld", limit);
+    sim_reply_header(r, "ratelimit-limit", v);
+    snprintf(v, sizeof(v), "%ld", remaining);
+    sim_reply_header(r, "ratelimit-remaining", v);
+    snprintf(v, sizeof(v), "%llu",
+             (unsigned long long)((reset_ms + 999) / 1000));
+    sim_reply_header(r, "ratelimit-reset", v);
+  }
   snprintf(name, sizeof(name), "limited.%.200s.%s", key, ok ? "ok" : "429");
   sim_count(g->s, name, 1);
   if (!ok) {

@@ -225,7 +225,8 @@ void sim_fault_clear(sim *s);
  *                       per "generic.window_ms" (default 1000), window
  *                       "generic.limit_mode" fixed (default) or sliding;
  *                       beyond it 429 with Retry-After (seconds);
- *                       ratelimit-limit/-remaining/-reset on every reply;
+ *                       ratelimit-limit/-remaining/-reset on every reply
+ *                       unless "generic.limit_headers" is "off";
  *                       counts "limited.<KEY>.ok" / ".429"
  * /sink counts "sink.bytes".  A reset forgets the counts and the keys.
  */
