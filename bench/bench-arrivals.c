@@ -21,15 +21,19 @@ typedef struct arrivals {
   size_t n, max;
 } arrivals;
 
-/* Most arrivals in any half-open window [t_i, t_i + win) (sorted times). */
-static size_t max_in_window(const arrivals *a, uint64_t win)
+/* Most arrivals in any half-open window [t_i, t_i + win) (sorted times);
+ * *at = that window's start in ms after the first arrival. */
+static size_t max_in_window(const arrivals *a, uint64_t win, double *at)
 {
   size_t i, j = 0, best = 0;
+  *at = 0;
   for (i = 0; i < a->n; i++) {
     while (j < a->n && a->t[j] < a->t[i] + win)
       j++;
-    if (j - i > best)
+    if (j - i > best) {
       best = j - i;
+      *at = (double)(a->t[i] - a->t[0]) / 1000.0;
+    }
   }
   return best;
 }
@@ -56,11 +60,14 @@ static void report(struct evhttp_request *req, arrivals *a)
         min_gap = a->t[i] - a->t[i - 1];
   }
   if (b) {
+    double at1, atw;
+    size_t m1 = max_in_window(a, 1000, &at1), mw = max_in_window(a, win, &atw);
     evbuffer_add_printf(b,
                         "count=%zu secs=%.3f rate=%.2f max_1ms=%zu "
-                        "max_win=%zu min_gap_us=%llu\n",
-                        a->n, secs, rate, max_in_window(a, 1000),
-                        max_in_window(a, win), (unsigned long long)min_gap);
+                        "max_win=%zu min_gap_us=%llu max_1ms_at_ms=%.1f "
+                        "max_win_at_ms=%.1f\n",
+                        a->n, secs, rate, m1, mw, (unsigned long long)min_gap,
+                        at1, atw);
     evhttp_send_reply(req, 200, "OK", b);
     evbuffer_free(b);
   }

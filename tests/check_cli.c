@@ -52,6 +52,8 @@ typedef struct env {
   /* /cli/conc: concurrency seen by the server */
   int cur, max_seen, hits;
   unsigned hold_ms;
+  /* /proc/PID/cmdline of the tool, read while it waits for /cli/conc */
+  int cmdline_read, cmdline_has_secret;
 } env;
 
 typedef struct held {
@@ -952,6 +954,56 @@ START_TEST(t_tls_ca_file)
 }
 END_TEST
 
+static void read_cmdline(pid_t pid, void *arg)
+{
+  env *e = arg;
+  char path[64], buf[4096];
+  ssize_t n, i;
+  int fd;
+
+  if (e->hits < 1 || e->cmdline_read) {
+    return;
+  }
+  snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+  fd = open(path, O_RDONLY);
+  if (fd < 0) {
+    return;
+  }
+  n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) {
+    return;
+  }
+  for (i = 0; i < n; i++) {
+    if (buf[i] == '\0') {
+      buf[i] = ' ';
+    }
+  }
+  buf[n] = '\0';
+  e->cmdline_read = has(buf, "--secret-header");
+  e->cmdline_has_secret = has(buf, SECRET);
+}
+
+START_TEST(t_request_secret_scrubbed_from_argv)
+{
+  env e;
+  run r = {0};
+  char u[256];
+
+  env_up(&e, 1);
+  e.hold_ms = 500;
+  r.tick = read_cmdline;
+  r.tick_arg = &e;
+  RUN(&e, &r, "request", "-q", "--secret-header", "X-Api-Key: " SECRET,
+      url_of(&e, "/cli/conc", u, sizeof u));
+  ck_assert_exit(&r, 0);
+  ck_assert_msg(e.cmdline_read, "the tool's command line was not read");
+  ck_assert_msg(!e.cmdline_has_secret, "the secret stayed in the argv");
+  run_free(&r);
+  env_down(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* batch                                                                */
 
@@ -1476,6 +1528,7 @@ static Suite *cli_suite(void)
   tcase_add_test(tc, t_request_files);
   tcase_add_test(tc, t_request_secret_never_printed);
   tcase_add_test(tc, t_request_redirect);
+  tcase_add_test(tc, t_request_secret_scrubbed_from_argv);
   tcase_add_test(tc, t_tls_ca_file);
   tcase_add_test(tc, t_with_callmux_sim);
   suite_add_tcase(s, tc);

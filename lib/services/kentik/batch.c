@@ -130,7 +130,6 @@ entry_for(cmx_kentik_batch *b, const char *p, size_t n, cmx__kentry **out)
 {
   size_t h, mask;
   cmx__kentry *e;
-  long esc;
 
   if (n > UINT32_MAX / 12)
     return berr(b, "value: longer than %u bytes", UINT32_MAX / 12);
@@ -149,9 +148,6 @@ entry_for(cmx_kentik_batch *b, const char *p, size_t n, cmx__kentry **out)
   }
   if (b->nents >= UINT32_MAX - 1)
     return berr(b, "batch: too many values");
-  esc = cmx_kentik_json_string(NULL, p, n);
-  if (esc < 0)
-    return berr(b, "value: not valid UTF-8");
   if (b->nents == b->capents) {
     size_t nc = b->capents ? b->capents * 2 : 256;
     cmx__kentry *ne = realloc(b->ents, nc * sizeof(*ne));
@@ -164,7 +160,6 @@ entry_for(cmx_kentik_batch *b, const char *p, size_t n, cmx__kentry **out)
   memset(e, 0, sizeof(*e));
   e->val_off = b->vals.len;
   e->val_len = (uint32_t)n;
-  e->esc_len = (uint32_t)esc;
   if (cmx__kentik_buf_add(&b->vals, p, n) != CMX_OK)
     return CMX_ENOMEM;
   b->table[h] = (uint32_t)(++b->nents);
@@ -228,8 +223,9 @@ cmx_kentik_batch_add_upsert(cmx_kentik_batch *b, const char *value,
     memcpy(b->crits.p + e->tail - 1, &link, 8);
   }
   e->tail = rec_off + 1;
+  if (e->ncrit == (1u << 30) - 1)
+    return berr(b, "value: too many criteria");
   e->ncrit++;
-  e->crit_bytes += clen;
   b->ncriteria++;
   b->err[0] = '\0';
   return CMX_OK;

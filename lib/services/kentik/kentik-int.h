@@ -45,11 +45,9 @@ int cmx__kentik_utf8_valid(const char *s, size_t len);
 typedef struct cmx__kentry {
   uint64_t val_off;    /* into vals */
   uint64_t head, tail; /* criteria records: offset + 1 into crits, 0 none */
-  uint64_t crit_bytes; /* sum of the criteria JSON lengths */
   uint32_t val_len;
-  uint32_t esc_len;    /* JSON literal length, quotes included */
-  uint32_t ncrit;
-  uint32_t flags;
+  uint32_t ncrit : 30; /* criteria of this value */
+  uint32_t flags : 2;  /* CMX__KE_* */
 } cmx__kentry;
 
 /* criteria record in `crits`: uint64 next (offset+1), uint32 len, bytes */

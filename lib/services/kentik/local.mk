@@ -40,3 +40,10 @@ examples_kentik_csv_SOURCES = examples/kentik_csv.c \
 examples_kentik_csv_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 examples_kentik_csv_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)
 EXTRA_DIST += tests/data/kentik/populators.csv
+
+noinst_PROGRAMS += bench/kentik_populators
+bench_kentik_populators_SOURCES = bench/kentik_populators.c
+bench_kentik_populators_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
+bench_kentik_populators_LDADD = lib/libcallmux_impl.la tests/sim/libcmxsim.la \
+	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS)
+EXTRA_DIST += bench/README-kentik.md

@@ -38,17 +38,32 @@ struct cmx_kentik_plan {
    1)
 
 static uint64_t
-upsert_size(const cmx__kentry *e)
+esc_len(const cmx_kentik_batch *b, const cmx__kentry *e)
 {
-  /* {"value": V, "criteria": [K, K]} */
-  return 10 + (uint64_t)e->esc_len + 15 + e->crit_bytes +
-         2 * (uint64_t)(e->ncrit - 1) + 2;
+  return (uint64_t)cmx_kentik_json_string(NULL, b->vals.p + e->val_off,
+                                          e->val_len);
 }
 
 static uint64_t
-delete_size(const cmx__kentry *e)
+upsert_size(const cmx_kentik_batch *b, const cmx__kentry *e)
 {
-  return 10 + (uint64_t)e->esc_len + 1; /* {"value": V} */
+  uint64_t r = e->head, crit = 0;
+
+  while (r) {
+    const char *rec = b->crits.p + r - 1;
+    uint32_t cl;
+    memcpy(&cl, rec + 8, 4);
+    crit += cl;
+    memcpy(&r, rec, 8);
+  }
+  /* {"value": V, "criteria": [K, K]} */
+  return 10 + esc_len(b, e) + 15 + crit + 2 * (uint64_t)(e->ncrit - 1) + 2;
+}
+
+static uint64_t
+delete_size(const cmx_kentik_batch *b, const cmx__kentry *e)
+{
+  return 10 + esc_len(b, e) + 1; /* {"value": V} */
 }
 
 static int
@@ -115,7 +130,7 @@ cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
   size = frame;
   for (i = 0; i < b->nupserts && rc == CMX_OK; i++) {
     const cmx__kentry *e = &b->ents[b->upserts[i]];
-    uint64_t item = upsert_size(e);
+    uint64_t item = upsert_size(b, e);
 
     if (frame + item > limit) {
       char what[64];
@@ -147,7 +162,7 @@ cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
 
     if (e->flags & CMX__KE_UPSERTED)
       continue;
-    item = delete_size(e);
+    item = delete_size(b, e);
     if (frame + item > limit) {
       char what[64];
       describe(b, e, what, sizeof(what));
@@ -271,7 +286,7 @@ cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t idx, const char *guid,
     uint64_t r = e->head;
     char *w;
 
-    rc = cmx__kentik_buf_reserve(&o, upsert_size(e) + 2);
+    rc = cmx__kentik_buf_reserve(&o, upsert_size(b, e) + 2);
     if (rc != CMX_OK)
       break;
     w = o.p + o.len;
@@ -310,7 +325,7 @@ cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t idx, const char *guid,
 
     if (e->flags & CMX__KE_UPSERTED)
       continue;
-    rc = cmx__kentik_buf_reserve(&o, delete_size(e) + 2);
+    rc = cmx__kentik_buf_reserve(&o, delete_size(b, e) + 2);
     if (rc != CMX_OK)
       break;
     w = o.p + o.len;

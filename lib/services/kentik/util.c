@@ -21,8 +21,8 @@ cmx__kentik_buf_reserve(cmx__kbuf *b, size_t more)
   if (need <= b->cap)
     return CMX_OK;
   ncap = b->cap ? b->cap : 64;
-  while (ncap < need)
-    ncap *= 2;
+  while (ncap < need) /* x1.5 beyond 1 MiB: less slack in big arenas */
+    ncap = ncap < (1u << 20) ? ncap * 2 : ncap + ncap / 2;
   p = realloc(b->p, ncap);
   if (!p)
     return CMX_ENOMEM;

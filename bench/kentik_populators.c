@@ -1,0 +1,268 @@
+/*
+ * bench: 1,000,000 Kentik populators built, split and submitted.
+ *
+ *   kentik_populators [N] [PART_LIMIT]      (defaults 1000000, 700000)
+ *
+ * The simulator runs in a forked child process on 127.0.0.1 (its own
+ * memory, so the peak RSS printed is the client's alone), with its rate
+ * limits off and the 750,000-byte part limit on.  Phases:
+ *   build   N criteria objects (dst, one /32 address, one port) added to a
+ *           batch under N distinct values;
+ *   split   plan + serialise every part into one reused buffer (no I/O):
+ *           MB/s of JSON written;
+ *   submit  the whole batch through the engine, part by part, guid
+ *           chained (the credential's lane, rate limit off);
+ *   apply   wait for the simulator to apply it (its own JSON parsing).
+ * Peak RSS is compared with the batch's total JSON size.
+ */
+#include "config.h"
+
+#include <event2/event.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <callmux/callmux.h>
+#include <callmux/kentik.h>
+
+#include "sim/sim.h"
+
+static double
+now_s(void)
+{
+  struct timespec ts;
+
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long
+peak_rss_kb(void)
+{
+  struct rusage ru;
+
+  getrusage(RUSAGE_SELF, &ru);
+  return ru.ru_maxrss;
+}
+
+static long
+rss_now_kb(void)
+{
+  long pages = 0, res = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+
+  if (!f)
+    return -1;
+  if (fscanf(f, "%ld %ld", &pages, &res) != 2)
+    res = -1;
+  fclose(f);
+  return res < 0 ? -1 : res * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* The child: a simulator until killed. */
+static void
+run_sim(int wfd)
+{
+  struct event_base *base = event_base_new();
+  sim *s = base ? sim_new(base) : NULL;
+  sim_service *svc = s ? sim_service_add(s, "kentik", 0, 0) : NULL;
+  unsigned port;
+
+  if (!svc || sim_kentik_attach(svc) != 0)
+    _exit(1);
+  sim_config_set(s, "kentik.per_minute", "0");
+  sim_config_set(s, "kentik.per_hour", "0");
+  sim_config_set(s, "kentik.soft_per_minute", "0");
+  sim_config_set(s, "kentik.apply_delay_ms", "1"); /* applied on next call */
+  port = sim_service_port(svc);
+  if (write(wfd, &port, sizeof(port)) != (ssize_t)sizeof(port))
+    _exit(1);
+  close(wfd);
+  event_base_dispatch(base);
+  _exit(0);
+}
+
+typedef struct st {
+  int done, code;
+  char guid[80];
+  size_t parts;
+  long applied;
+  char detail[600];
+} st;
+
+static void
+on_submit(const cmx_kentik_submit_result *r, void *ud)
+{
+  st *s = ud;
+
+  s->done = 1;
+  s->code = r->code;
+  s->parts = r->parts_acked;
+  snprintf(s->guid, sizeof(s->guid), "%s", r->guid);
+  snprintf(s->detail, sizeof(s->detail), "%s", r->detail);
+}
+
+static void
+on_status(int code, const cmx_kentik_status *status, const char *detail,
+          void *ud)
+{
+  st *s = ud;
+
+  s->done = 1;
+  s->code = code;
+  s->applied = status ? status->upserts.applied : -1;
+  snprintf(s->detail, sizeof(s->detail), "%s", detail);
+}
+
+int
+main(int argc, char **argv)
+{
+  long n = argc > 1 ? atol(argv[1]) : 1000000;
+  size_t limit = argc > 2 ? (size_t)atol(argv[2]) : CMX_KENTIK_PART_LIMIT;
+  int pfd[2];
+  pid_t child;
+  unsigned port;
+  char url[64], val[32], ip[32], err[300], *buf = NULL;
+  cmx_kentik_batch *b;
+  cmx_kentik_plan *plan = NULL;
+  cmx_engine *e;
+  cmx_kentik *k;
+  size_t cap = 0, len, i, nparts;
+  uint64_t json;
+  double t0, t_build, t_split, t_submit, t_apply;
+  long rss0, rss_built, rss_peak;
+  st s;
+
+  if (pipe(pfd) != 0)
+    return 1;
+  child = fork();
+  if (child == 0) {
+    close(pfd[0]);
+    run_sim(pfd[1]);
+  }
+  close(pfd[1]);
+  if (child < 0 || read(pfd[0], &port, sizeof(port)) != sizeof(port)) {
+    fprintf(stderr, "simulator did not start\n");
+    return 1;
+  }
+  close(pfd[0]);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+  rss0 = rss_now_kb();
+
+  /* build */
+  t0 = now_s();
+  b = cmx_kentik_batch_new(0);
+  for (i = 0; b && i < (size_t)n; i++) {
+    cmx_kentik_criteria *c = cmx_kentik_criteria_new("dst", NULL, 0);
+    snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu/32", (i >> 16) & 255,
+             (i >> 8) & 255, i & 255);
+    snprintf(val, sizeof(val), "populator-%07zu", i);
+    if (!c || cmx_kentik_add_ip_address(c, ip) != CMX_OK ||
+        cmx_kentik_add_port(c, 443) != CMX_OK ||
+        cmx_kentik_batch_add_upsert(b, val, c) != CMX_OK) {
+      fprintf(stderr, "build failed at %zu\n", i);
+      return 1;
+    }
+    cmx_kentik_criteria_free(c);
+  }
+  t_build = now_s() - t0;
+  rss_built = rss_now_kb();
+
+  /* split + serialise */
+  t0 = now_s();
+  if (cmx_kentik_plan_new(b, limit, &plan, err, sizeof(err)) != CMX_OK) {
+    fprintf(stderr, "plan: %s\n", err);
+    return 1;
+  }
+  nparts = cmx_kentik_plan_parts(plan);
+  json = 0;
+  for (i = 0; i < nparts; i++) {
+    if (cmx_kentik_plan_part(plan, i, i ? "6659fbfc-3f08-42ee-998c-"
+                                          "9109f650f4b7"
+                                        : "",
+                             &buf, &cap, &len) != CMX_OK ||
+        len > limit) {
+      fprintf(stderr, "part %zu failed\n", i);
+      return 1;
+    }
+    json += len;
+  }
+  t_split = now_s() - t0;
+  free(buf);
+  json = cmx_kentik_plan_json_bytes(plan);
+  cmx_kentik_plan_free(plan);
+
+  /* submit */
+  e = cmx_engine_new(NULL, NULL);
+  k = e ? cmx_kentik_new(e, "test@example.com", "test-token", url, err,
+                         sizeof(err))
+        : NULL;
+  if (!k) {
+    fprintf(stderr, "client: %s\n", err);
+    return 1;
+  }
+  cmx_kentik_set_part_limit(k, limit);
+  cmx_lane_set_rate(cmx_kentik_lane(k), 0, 0);
+  memset(&s, 0, sizeof(s));
+  t0 = now_s();
+  if (cmx_kentik_submit_populators(k, "c_bench", b, NULL, on_submit, &s, err,
+                                   sizeof(err)) != CMX_OK) {
+    fprintf(stderr, "submit: %s\n", err);
+    return 1;
+  }
+  cmx_engine_run(e);
+  t_submit = now_s() - t0;
+  if (s.code != CMX_OK) {
+    fprintf(stderr, "submit: %s\n", s.detail);
+    return 1;
+  }
+  rss_peak = peak_rss_kb();
+
+  /* the simulator applies it (on the next request after the delay) */
+  t0 = now_s();
+  {
+    char guid[80];
+    snprintf(guid, sizeof(guid), "%s", s.guid);
+    memset(&s, 0, sizeof(s));
+    usleep(5000);
+    cmx_kentik_batch_status(k, guid, on_status, &s);
+    cmx_engine_run(e);
+  }
+  t_apply = now_s() - t0;
+
+  printf("kentik populators: N=%ld part_limit=%zu\n", n, limit);
+  printf("  batch JSON      %.1f MB in %zu parts (%.0f bytes/populator)\n",
+         (double)json / 1e6, nparts, (double)json / (double)n);
+  printf("  batch memory    %.1f MB held by the batch (%.2f x JSON)\n",
+         (double)cmx_kentik_batch_memory(b) / 1e6,
+         (double)cmx_kentik_batch_memory(b) / (double)json);
+  printf("  build           %.3f s (%.0f populators/s), RSS %ld -> %ld kB\n",
+         t_build, (double)n / t_build, rss0, rss_built);
+  printf("  split+serialise %.3f s, %.0f MB/s of JSON\n", t_split,
+         (double)json / 1e6 / t_split);
+  printf("  submit          %.3f s for %zu parts, %.0f MB/s on the wire "
+         "(simulator parsing included)\n",
+         t_submit, s.parts ? s.parts : nparts,
+         (double)json / 1e6 / t_submit);
+  printf("  apply (sim)     %.3f s, %ld populators applied\n", t_apply,
+         s.applied);
+  printf("  peak RSS        %ld kB = %.2f x the batch JSON (goal <= 2)\n",
+         rss_peak, (double)rss_peak * 1024.0 / (double)json);
+  printf("RESULT name=kentik_populators n=%ld parts=%zu json_bytes=%llu "
+         "build_s=%.3f split_s=%.3f split_mbps=%.1f submit_s=%.3f "
+         "peak_rss_kb=%ld rss_over_json=%.3f applied=%ld\n",
+         n, nparts, (unsigned long long)json, t_build, t_split,
+         (double)json / 1e6 / t_split, t_submit, rss_peak,
+         (double)rss_peak * 1024.0 / (double)json, s.applied);
+  cmx_kentik_free(k);
+  cmx_engine_free(e);
+  cmx_kentik_batch_free(b);
+  kill(child, SIGTERM);
+  waitpid(child, NULL, 0);
+  return s.applied == n ? 0 : 1;
+}
