@@ -228,7 +228,12 @@ map_status(long st)
   return CMX_OK;
 }
 
-/* Milliseconds the service asked us to wait, 0 when it did not say. */
+/*
+ * Milliseconds the service asked us to wait, 0 when it did not say.
+ * Retry-After counts on any status.  ratelimit-reset only says when the
+ * rate window restarts: it is a wait only for a 429 (a 502 that carries it
+ * is not a request to come back at the next window).
+ */
 static uint64_t
 service_wait_ms(cmx_call *c)
 {
@@ -239,11 +244,13 @@ service_wait_ms(cmx_call *c)
   if ((v = cmx_response_header(r, "Retry-After")) &&
       cmx__retry_after_parse(v, cmx__clock_unix(), &ms) == 0)
     return ms;
+  if (r->status != 429)
+    return 0;
   if ((v = cmx_response_header(r, "ratelimit-reset")) &&
       cmx__ratelimit_reset_parse(v, &ms) == 0)
     return ms;
   if ((v = cmx_response_header(r, "x-ratelimit-reset")) &&
-      cmx__ratelimit_reset_parse(v, &ms) == 0 && ms < 3600 * 1000)
+      cmx__ratelimit_reset_any_parse(v, cmx__clock_unix(), &ms) == 0)
     return ms;
   return 0;
 }
