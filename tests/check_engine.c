@@ -517,6 +517,64 @@ START_TEST(test_ten_thousand_calls)
 }
 END_TEST
 
+/* ---- connection reuse ------------------------------------------------------ */
+
+typedef struct ports {
+  int calls, ok;
+  int seen[65536];
+  int distinct;
+} ports;
+
+static void
+port_done(cmx_call *call, const cmx_response *res, void *ud)
+{
+  ports *p = ud;
+  struct json_object *j, *v;
+  size_t len;
+  const char *b = cmx_response_body(res, &len);
+
+  (void)call;
+  p->calls++;
+  if (cmx_response_code(res) != CMX_OK || !b)
+    return;
+  j = json_tokener_parse(b);
+  if (j && json_object_object_get_ex(j, "peer_port", &v)) {
+    int port = json_object_get_int(v);
+    if (port > 0 && port < 65536 && !p->seen[port]++)
+      p->distinct++;
+    p->ok++;
+  }
+  json_object_put(j);
+}
+
+/* 400 calls, 4 at a time: they share a handful of kept-alive connections
+ * (the server sees the client's port of each request). */
+START_TEST(test_keepalive_reuse)
+{
+  tu_env t;
+  ports *p = calloc(1, sizeof(*p));
+  char u[256];
+  int i;
+
+  tu_setup(&t, NULL);
+  tu_url(&t, "/echo", u, sizeof(u));
+  cmx_lane_set_max_inflight(cmx_engine_lane(t.engine, "ka"), 4);
+  for (i = 0; i < 400; i++) {
+    cmx_request *r = cmx_request_new("GET", u);
+    cmx_request_set_lane(r, "ka");
+    ck_assert_int_eq(cmx_submit(t.engine, r, port_done, p, NULL), CMX_OK);
+  }
+  ck_assert(tu_run_idle(&t, 60000));
+  ck_assert_int_eq(p->calls, 400);
+  ck_assert_int_eq(p->ok, 400);
+  printf("keep-alive: 400 calls over %d connections\n", p->distinct);
+  ck_assert_int_ge(p->distinct, 1);
+  ck_assert_int_le(p->distinct, 8);
+  tu_teardown(&t);
+  free(p);
+}
+END_TEST
+
 /* ---- redirects and secrets ------------------------------------------------- */
 
 START_TEST(test_redirect_drops_secrets_cross_host)
@@ -938,6 +996,7 @@ engine_suite(void)
   tcase_add_test(tc, test_free_from_callback);
   tcase_add_test(tc, test_free_outside_callback);
   tcase_add_test(tc, test_ten_thousand_calls);
+  tcase_add_test(tc, test_keepalive_reuse);
   tcase_add_test(tc, test_redirect_drops_secrets_cross_host);
   tcase_add_test(tc, test_log_never_has_secrets);
   tcase_add_test(tc, test_tls_needs_ca);

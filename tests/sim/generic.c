@@ -142,6 +142,14 @@ static void h_echo(sim_req *r, void *arg)
   json_object_object_add(o, "body",
                          json_object_new_string_len(body, (int)len));
   json_object_object_add(o, "body_len", json_object_new_int64((int64_t)len));
+  {
+    struct evhttp_connection *con = evhttp_request_get_connection(ev);
+    char *host = NULL;
+    ev_uint16_t port = 0;
+    if (con)
+      evhttp_connection_get_peer(con, &host, &port);
+    json_object_object_add(o, "peer_port", json_object_new_int((int)port));
+  }
   sim_reply_json(r, 200, o);
 }
 

@@ -210,7 +210,8 @@ void sim_fault_clear(sim *s);
  * Adds to `svc` (a GET route also answers HEAD):
  *   ANY  /echo, /echo/...  JSON {method, path, query{} (a repeated key
  *                       gives an array), headers{} (lower-case names),
- *                       body, body_len} of what was received
+ *                       body, body_len} of what was received, and
+ *                       peer_port (the client's port: its connection)
  *   GET  /bytes/N       N bytes (pattern i%251), streamed in chunks with a
  *                       Content-Length, never held whole
  *   ANY  /sink          reads the body; replies {"bytes":n,"sha256":hex}
