@@ -26,7 +26,8 @@
 #define E3B0 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 #define BS 4096
 
-/* ---- helpers ------------------------------------------------------------- */
+/* ---- helpers -------------------------------------------------------------
+ */
 
 typedef struct env {
   struct event_base *base;
@@ -37,8 +38,7 @@ typedef struct env {
   char auth[256];
 } env;
 
-static void
-env_up(env *e)
+static void env_up(env *e)
 {
   char err[128];
 
@@ -58,8 +58,7 @@ env_up(env *e)
   ck_assert_msg(e->c != NULL, "%s", err);
 }
 
-static void
-env_down(env *e)
+static void env_down(env *e)
 {
   cmx_engine_free(e->engine);
   cmx_synnefo_free(e->c);
@@ -81,16 +80,14 @@ typedef struct res {
   int polls;
 } res;
 
-static void
-res_clear(res *r)
+static void res_clear(res *r)
 {
   if (r->json)
     json_object_put(r->json);
   memset(r, 0, sizeof(*r));
 }
 
-static void
-on_res(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void on_res(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   res *out = ud;
 
@@ -117,8 +114,7 @@ on_res(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-static void
-run(env *e, res *r, unsigned ms)
+static void run(env *e, res *r, unsigned ms)
 {
   int flag = 0;
   uint64_t end = cmx_engine_now(e->engine) + ms;
@@ -129,8 +125,7 @@ run(env *e, res *r, unsigned ms)
   ck_assert_int_eq(r->calls, 1);
 }
 
-static const char *
-jstr(json_object *o, const char *k)
+static const char *jstr(json_object *o, const char *k)
 {
   json_object *v;
 
@@ -139,8 +134,7 @@ jstr(json_object *o, const char *k)
   return json_object_get_string(v);
 }
 
-static long long
-jint(json_object *o, const char *k)
+static long long jint(json_object *o, const char *k)
 {
   json_object *v;
 
@@ -151,8 +145,7 @@ jint(json_object *o, const char *k)
 
 /* ---- test files (same generators as the independent Python vectors) ---- */
 
-static size_t
-gen_trailing(unsigned char *d)
+static size_t gen_trailing(unsigned char *d)
 {
   size_t i, n = 0;
 
@@ -165,8 +158,7 @@ gen_trailing(unsigned char *d)
   return n + 100;
 }
 
-static size_t
-gen_short(unsigned char *d)
+static size_t gen_short(unsigned char *d)
 {
   size_t i;
 
@@ -175,8 +167,7 @@ gen_short(unsigned char *d)
   return BS * 2 + 1234;
 }
 
-static size_t
-gen_repeat(unsigned char *d)
+static size_t gen_repeat(unsigned char *d)
 {
   unsigned char a[BS], b[BS];
   size_t i;
@@ -211,8 +202,7 @@ static const struct vec {
      "0d6bbc6d95bb6faad54ff527191f29fd3d63677072b4b19e333a5ca9558a33f7"},
 };
 
-static int
-write_tmp(const unsigned char *d, size_t n, char *path)
+static int write_tmp(const unsigned char *d, size_t n, char *path)
 {
   int fd;
 
@@ -224,7 +214,8 @@ write_tmp(const unsigned char *d, size_t n, char *path)
   return fd;
 }
 
-/* ---- sans-I/O ------------------------------------------------------------ */
+/* ---- sans-I/O ------------------------------------------------------------
+ */
 
 START_TEST(test_block_hash_vectors)
 {
@@ -233,18 +224,22 @@ START_TEST(test_block_hash_vectors)
   char h0[65], h1[65], h2[65];
 
   cmx_synnefo_block_hash("abcd", 4, h0);
-  ck_assert_str_eq(h0, "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
+  ck_assert_str_eq(
+      h0, "88d4266fd4e6338d13b845fcf289579d209c897823b9217da3e161936f031589");
   cmx_synnefo_block_hash("efgh", 4, h1);
-  ck_assert_str_eq(h1, "e5e088a0b66163a0a26a5e053d2a4496dc16ab6e0e3dd1adf2d16aa84a078c9d");
+  ck_assert_str_eq(
+      h1, "e5e088a0b66163a0a26a5e053d2a4496dc16ab6e0e3dd1adf2d16aa84a078c9d");
   cmx_synnefo_block_hash("\0\0", 2, h2);
   ck_assert_str_eq(h2, E3B0);
   hs[0] = h0;
   hs[1] = h1;
   hs[2] = h2;
   ck_assert_int_eq(cmx_synnefo_merkle(hs, 3, hex), CMX_OK);
-  ck_assert_str_eq(hex, "02f702d6126a6b9e46ac17059bb838b44ddb4b53864c15e444aed0af1adaaa95");
+  ck_assert_str_eq(
+      hex, "02f702d6126a6b9e46ac17059bb838b44ddb4b53864c15e444aed0af1adaaa95");
   cmx_synnefo_block_hash("hello world", 11, hex);
-  ck_assert_str_eq(hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+  ck_assert_str_eq(
+      hex, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
   hs[0] = hex;
   ck_assert_int_eq(cmx_synnefo_merkle(hs, 1, h0), CMX_OK);
   ck_assert_str_eq(h0, hex);
@@ -286,7 +281,8 @@ START_TEST(test_hash_fd_vectors)
       hs[i] = hexes + 65 * i;
     ck_assert_str_eq(hs[0], vecs[v].h0);
     ck_assert_int_eq(cmx_synnefo_merkle(hs, vecs[v].nblocks, top), CMX_OK);
-    ck_assert_msg(strcmp(top, vecs[v].merkle) == 0, "%s: %s", vecs[v].name, top);
+    ck_assert_msg(strcmp(top, vecs[v].merkle) == 0, "%s: %s", vecs[v].name,
+                  top);
     if (v == 0)
       ck_assert_str_eq(hs[3], E3B0); /* all-zero last block */
     if (v == 2) {
@@ -365,9 +361,11 @@ START_TEST(test_catalog)
   u = cmx_synnefo_catalog_endpoint(cat, "compute", NULL, err, sizeof(err));
   ck_assert_ptr_null(u);
   ck_assert_str_eq(err, "2 endpoints match type compute");
-  u = cmx_synnefo_catalog_endpoint(cat, "object-store", NULL, err, sizeof(err));
+  u = cmx_synnefo_catalog_endpoint(cat, "object-store", NULL, err,
+                                   sizeof(err));
   ck_assert_ptr_null(u);
-  ck_assert_str_eq(err, "Service type \"object-store\" not in service catalog");
+  ck_assert_str_eq(err,
+                   "Service type \"object-store\" not in service catalog");
   u = cmx_synnefo_catalog_endpoint(cat, "compute", "v9", err, sizeof(err));
   ck_assert_ptr_null(u);
   ck_assert_str_eq(err, "0 endpoints match type compute and versionId v9");
@@ -380,29 +378,34 @@ START_TEST(test_fault_parse)
   cmx_synnefo_fault f;
   const char *b1 = "{\"itemNotFound\": {\"message\": \"Server not found.\", "
                    "\"code\": 404, \"details\": \"\"}}";
-  const char *b2 = "{\"fault\": {\"code\": 401, \"message\": \"UNAUTHORIZED\", "
-                   "\"details\": \"{\\\"unauthorized\\\": 1}\"}}";
+  const char *b2 =
+      "{\"fault\": {\"code\": 401, \"message\": \"UNAUTHORIZED\", "
+      "\"details\": \"{\\\"unauthorized\\\": 1}\"}}";
   const char *b3 = "<html>bad gateway</html>\n\n";
   const char *b4 = "{\"overLimit\": {\"details\": \"quota\"}}";
 
-  ck_assert_int_eq(cmx_synnefo_fault_parse(404, NULL, b1, strlen(b1), &f), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_fault_parse(404, NULL, b1, strlen(b1), &f),
+                   CMX_OK);
   ck_assert_str_eq(f.message, "Not Found itemNotFound (Server not found.)");
   ck_assert_int_eq(f.status, 404);
   ck_assert_str_eq(f.kind, "itemNotFound");
   ck_assert_uint_eq(f.ndetails, 0);
   cmx_synnefo_fault_clear(&f);
-  ck_assert_int_eq(cmx_synnefo_fault_parse(401, NULL, b2, strlen(b2), &f), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_fault_parse(401, NULL, b2, strlen(b2), &f),
+                   CMX_OK);
   ck_assert_str_eq(f.message, "Unauthorized fault (UNAUTHORIZED)");
   ck_assert_uint_eq(f.ndetails, 1);
   ck_assert_str_eq(f.details[0], "{\"unauthorized\": 1}");
   cmx_synnefo_fault_clear(&f);
-  ck_assert_int_eq(cmx_synnefo_fault_parse(502, NULL, b3, strlen(b3), &f), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_fault_parse(502, NULL, b3, strlen(b3), &f),
+                   CMX_OK);
   ck_assert_str_eq(f.message, "Bad Gateway <html>bad gateway</html>");
   ck_assert_int_eq(f.status, 502);
   ck_assert_ptr_null(f.kind);
   cmx_synnefo_fault_clear(&f);
   /* code from the body wins; no message gives "<reason> <key>" */
-  ck_assert_int_eq(cmx_synnefo_fault_parse(400, "Custom", b4, strlen(b4), &f), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_fault_parse(400, "Custom", b4, strlen(b4), &f),
+                   CMX_OK);
   ck_assert_str_eq(f.message, "Custom overLimit");
   ck_assert_int_eq(f.status, 400);
   ck_assert_str_eq(f.details[0], "quota");
@@ -417,9 +420,12 @@ START_TEST(test_image_meta_decode)
 {
   json_object *m = json_object_new_object(), *p;
 
-  ck_assert_int_eq(cmx_synnefo_image_meta_add(m, "X-Image-Meta-Name", "My%20image"), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_image_meta_add(m, "X-Image-Meta-Name", "My%20image"),
+      CMX_OK);
   cmx_synnefo_image_meta_add(m, "x-image-meta-disk-format", "diskdump");
-  cmx_synnefo_image_meta_add(m, "x-image-meta-property-os-family", "linux%2Fdebian");
+  cmx_synnefo_image_meta_add(m, "x-image-meta-property-os-family",
+                             "linux%2Fdebian");
   cmx_synnefo_image_meta_add(m, "content-type", "text/plain");
   ck_assert_str_eq(jstr(m, "name"), "My image");
   ck_assert_str_eq(jstr(m, "disk-format"), "diskdump");
@@ -430,8 +436,7 @@ START_TEST(test_image_meta_decode)
 }
 END_TEST
 
-static void
-never(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void never(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   (void)r;
@@ -453,23 +458,27 @@ START_TEST(test_validation)
   ck_assert_str_eq(err, "auth_url: must be an absolute http(s) URL");
   ck_assert_ptr_null(cmx_synnefo_new(e, "http://x", "", err, sizeof(err)));
   ck_assert_str_eq(err, "token: must be a non-empty string");
-  c = cmx_synnefo_new(e, "http://127.0.0.1:1/identity/v2.0", "sekrit-tok", err, sizeof(err));
+  c = cmx_synnefo_new(e, "http://127.0.0.1:1/identity/v2.0", "sekrit-tok", err,
+                      sizeof(err));
   ck_assert_ptr_nonnull(c);
   memset(&s, 0, sizeof(s));
   s.flavor_id = "1";
   s.image_id = "img";
   ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "name: must be a non-empty string");
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "name: must be a non-empty string");
   s.name = "x";
   s.metadata = json_tokener_parse("[1]");
   ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "metadata: must be a JSON object");
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "metadata: must be a JSON object");
   json_object_put(s.metadata);
   s.metadata = NULL;
   bad = json_tokener_parse("[{\"path\":\"/x\",\"contents\":\"not base64!\"}]");
   s.personality = bad;
   ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "personality[0].contents: must be base64");
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "personality[0].contents: must be base64");
   json_object_put(bad);
   {
     /* 10244 decoded bytes: too big */
@@ -483,7 +492,8 @@ START_TEST(test_validation)
     json_object_object_add(o, "contents", json_object_new_string(big));
     json_object_array_add(p, o);
     s.personality = p;
-    ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL), CMX_EINVAL);
+    ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL),
+                     CMX_EINVAL);
     ck_assert_str_eq(cmx_synnefo_last_error(c),
                      "personality[0].contents: at most 10240 bytes decoded");
     json_object_put(p);
@@ -492,35 +502,54 @@ START_TEST(test_validation)
   }
   s.networks = json_tokener_parse("[{\"fixed_ip\":\"1.2.3.4\"}]");
   ck_assert_int_eq(cmx_synnefo_create_server(c, &s, never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "networks[0]: needs \"uuid\" or \"port\"");
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "networks[0]: needs \"uuid\" or \"port\"");
   json_object_put(s.networks);
-  ck_assert_int_eq(cmx_synnefo_get_server_details(c, "12a", never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "server_id: must be decimal digits");
-  ck_assert_int_eq(cmx_synnefo_wait_server(c, "1", NULL, 0, 100, NULL, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_get_server_details(c, "12a", never, NULL),
+                   CMX_EINVAL);
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "server_id: must be decimal digits");
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(c, "1", NULL, 0, 100, NULL, never, NULL),
+      CMX_EINVAL);
   ck_assert_str_eq(cmx_synnefo_last_error(c), "delay_ms: must be > 0");
-  ck_assert_int_eq(cmx_synnefo_create_network(c, "VLAN", "n", never, NULL), CMX_EINVAL);
-  ck_assert_ptr_nonnull(strstr(cmx_synnefo_last_error(c), "type: must be CUSTOM"));
-  ck_assert_int_eq(cmx_synnefo_create_snapshot(c, "", NULL, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_create_network(c, "VLAN", "n", never, NULL),
+                   CMX_EINVAL);
+  ck_assert_ptr_nonnull(
+      strstr(cmx_synnefo_last_error(c), "type: must be CUSTOM"));
+  ck_assert_int_eq(cmx_synnefo_create_snapshot(c, "", NULL, never, NULL),
+                   CMX_EINVAL);
   memset(&im, 0, sizeof(im));
   im.name = "img";
   im.location = "images/debian.diskdump";
-  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL),
+                   CMX_EINVAL);
   ck_assert_str_eq(cmx_synnefo_last_error(c),
                    "location: must be pithos://<account>/<container>/<path>");
   im.location = "pithos://u/c/o";
   im.disk_format = "qcow2";
-  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL),
+                   CMX_EINVAL);
   ck_assert_str_eq(cmx_synnefo_last_error(c),
                    "disk_format: must be diskdump, extdump or ntfsdump");
   im.disk_format = NULL;
   im.properties = json_tokener_parse("{\"bad key\":\"v\"}");
-  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_image_register(c, &im, never, NULL),
+                   CMX_EINVAL);
   json_object_put(im.properties);
-  ck_assert_int_eq(cmx_synnefo_upload_object(c, "a/b", "o", 0, NULL, NULL, NULL, never, NULL), CMX_EINVAL);
-  ck_assert_str_eq(cmx_synnefo_last_error(c), "container: must be non-empty, without '/'");
-  ck_assert_int_eq(cmx_synnefo_upload_object(c, "c", "o", -1, NULL, NULL, NULL, never, NULL), CMX_EINVAL);
-  ck_assert_int_eq(cmx_synnefo_upload_object(c, "c", "o", -1, "/nonexistent/x", NULL, NULL, never, NULL), CMX_EIO);
-  ck_assert_int_eq(cmx_synnefo_list_objects(c, "c", NULL, 20000, never, NULL), CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_upload_object(c, "a/b", "o", 0, NULL, NULL,
+                                             NULL, never, NULL),
+                   CMX_EINVAL);
+  ck_assert_str_eq(cmx_synnefo_last_error(c),
+                   "container: must be non-empty, without '/'");
+  ck_assert_int_eq(cmx_synnefo_upload_object(c, "c", "o", -1, NULL, NULL, NULL,
+                                             never, NULL),
+                   CMX_EINVAL);
+  ck_assert_int_eq(cmx_synnefo_upload_object(c, "c", "o", -1, "/nonexistent/x",
+                                             NULL, NULL, never, NULL),
+                   CMX_EIO);
+  ck_assert_int_eq(cmx_synnefo_list_objects(c, "c", NULL, 20000, never, NULL),
+                   CMX_EINVAL);
   ck_assert_int_eq(cmx_synnefo_set_max_parallel(c, 0), CMX_EINVAL);
   ck_assert_ptr_null(strstr(cmx_synnefo_last_error(c), "sekrit"));
   ck_assert_uint_eq(cmx_engine_outstanding(e), 0);
@@ -548,7 +577,8 @@ START_TEST(test_astakos)
     ck_assert(json_object_object_get_ex(r.json, "access", &a));
     ck_assert(json_object_object_get_ex(a, "serviceCatalog", &cat));
     ck_assert_int_ge(json_object_array_length(cat), 7);
-    ck_assert_str_eq(jstr(json_object_array_get_idx(cat, 0), "name"), "astakos_account");
+    ck_assert_str_eq(jstr(json_object_array_get_idx(cat, 0), "name"),
+                     "astakos_account");
   }
   ck_assert_str_eq(cmx_synnefo_user_uuid(e.c), USER);
   res_clear(&r);
@@ -557,11 +587,15 @@ START_TEST(test_astakos)
   ck_assert_str_eq(jstr(r.json, "id"), USER);
   ck_assert_str_eq(jstr(r.json, "default_project"), USER);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_get_endpoint_url(e.c, "object-store", NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_get_endpoint_url(e.c, "object-store", NULL, on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
-  ck_assert_ptr_nonnull(strstr(json_object_get_string(r.json), "/object-store/v1"));
+  ck_assert_ptr_nonnull(
+      strstr(json_object_get_string(r.json), "/object-store/v1"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_get_endpoint_url(e.c, "nosuch", NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_get_endpoint_url(e.c, "nosuch", NULL, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_ENOTFOUND);
   ck_assert_str_eq(r.msg, "Service type \"nosuch\" not in service catalog");
@@ -589,8 +623,7 @@ END_TEST
 
 #define IMAGE "9e8c7b2a-0000-4000-8000-0000000d0001"
 
-static void
-count_poll(cmx_synnefo *c, json_object *server, void *ud)
+static void count_poll(cmx_synnefo *c, json_object *server, void *ud)
 {
   res *r = ud;
 
@@ -623,15 +656,17 @@ START_TEST(test_servers)
   ck_assert_int_eq(r.status, 202);
   ck_assert_str_eq(jstr(r.json, "status"), "BUILD");
   ck_assert_ptr_nonnull(jstr(r.json, "adminPass"));
-  ck_assert(json_object_is_type(json_object_object_get(r.json, "id"), json_type_int));
+  ck_assert(json_object_is_type(json_object_object_get(r.json, "id"),
+                                json_type_int));
   md = json_object_object_get(r.json, "metadata");
-  ck_assert_str_eq(jstr(md, "os"), "custom"); /* caller's value kept */
+  ck_assert_str_eq(jstr(md, "os"), "custom");  /* caller's value kept */
   ck_assert_str_eq(jstr(md, "users"), "root"); /* copied from the image */
   snprintf(id, sizeof(id), "%lld", jint(r.json, "id"));
   res_clear(&r);
 
   ck_assert_int_eq(cmx_synnefo_wait_server(e.c, id, NULL, 50, 10000,
-                                           count_poll, on_res, &r), CMX_OK);
+                                           count_poll, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 20000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(r.timed_out, 0);
@@ -641,7 +676,8 @@ START_TEST(test_servers)
   res_clear(&r);
 
   /* details, list, list detail */
-  ck_assert_int_eq(cmx_synnefo_get_server_details(e.c, id, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_get_server_details(e.c, id, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_str_eq(jstr(r.json, "name"), "web-1");
   ck_assert_ptr_null(jstr(r.json, "adminPass"));
@@ -653,7 +689,8 @@ START_TEST(test_servers)
   res_clear(&r);
   ck_assert_int_eq(cmx_synnefo_list_servers(e.c, 1, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
-  ck_assert_str_eq(jstr(json_object_array_get_idx(r.json, 0), "status"), "ACTIVE");
+  ck_assert_str_eq(jstr(json_object_array_get_idx(r.json, 0), "status"),
+                   "ACTIVE");
   res_clear(&r);
 
   /* a server told to fail ends in ERROR; its user metadata has a
@@ -667,7 +704,9 @@ START_TEST(test_servers)
   run(&e, &r, 10000);
   snprintf(id, sizeof(id), "%lld", jint(r.json, "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_wait_server(e.c, id, "BUILD", 50, 10000, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(e.c, id, "BUILD", 50, 10000, NULL, on_res, &r),
+      CMX_OK);
   run(&e, &r, 20000);
   ck_assert_str_eq(jstr(r.json, "status"), "ERROR");
   res_clear(&r);
@@ -679,7 +718,9 @@ START_TEST(test_servers)
   run(&e, &r, 10000);
   snprintf(id, sizeof(id), "%lld", jint(r.json, "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_wait_server(e.c, id, NULL, 20, 100, count_poll, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(e.c, id, NULL, 20, 100, count_poll, on_res, &r),
+      CMX_OK);
   run(&e, &r, 20000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(r.timed_out, 1);
@@ -693,13 +734,16 @@ START_TEST(test_servers)
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(r.status, 204);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_wait_server(e.c, "1", "ACTIVE", 20, 1000, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(e.c, "1", "ACTIVE", 20, 1000, NULL, on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
   ck_assert_str_eq(jstr(r.json, "status"), "DELETED");
   res_clear(&r);
 
   /* unknown server: 404 ClientError */
-  ck_assert_int_eq(cmx_synnefo_get_server_details(e.c, "999", on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_get_server_details(e.c, "999", on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_EHTTP);
   ck_assert_int_eq(r.status, 404);
@@ -707,7 +751,9 @@ START_TEST(test_servers)
   ck_assert_str_eq(r.kind, "itemNotFound");
   ck_assert_int_eq(r.err_status, 404);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_wait_server(e.c, "999", NULL, 20, 100, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(e.c, "999", NULL, 20, 100, NULL, on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
@@ -735,8 +781,7 @@ typedef struct many {
   char ids[2000][16];
 } many;
 
-static void
-many_waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void many_waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   many *m = ud;
 
@@ -749,8 +794,7 @@ many_waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     m->failed++;
 }
 
-static void
-many_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void many_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   many *m = ud;
   char id[32];
@@ -762,8 +806,9 @@ many_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
   m->created++;
   snprintf(id, sizeof(id), "%lld", jint(r->json, "id"));
-  ck_assert_int_eq(cmx_synnefo_wait_server(c, id, NULL, 200, 60000, NULL,
-                                           many_waited, m), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_wait_server(c, id, NULL, 200, 60000, NULL, many_waited, m),
+      CMX_OK);
 }
 
 START_TEST(test_2000_servers)
@@ -783,7 +828,8 @@ START_TEST(test_2000_servers)
     char name[32];
     snprintf(name, sizeof(name), "batch-%d", i);
     s.name = name;
-    ck_assert_int_eq(cmx_synnefo_create_server(e.c, &s, many_created, m), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_create_server(e.c, &s, many_created, m),
+                     CMX_OK);
   }
   end = cmx_engine_now(e.engine) + 50000;
   while (m->waited < 2000 && cmx_engine_now(e.engine) < end)
@@ -814,15 +860,19 @@ START_TEST(test_network_volume_image)
   unsigned char data[100];
 
   env_up(&e);
-  ck_assert_int_eq(cmx_synnefo_create_network(e.c, "MAC_FILTERED", "priv", on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_create_network(e.c, "MAC_FILTERED", "priv", on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 201);
-  ck_assert(json_object_is_type(json_object_object_get(r.json, "id"), json_type_string));
+  ck_assert(json_object_is_type(json_object_object_get(r.json, "id"),
+                                json_type_string));
   ck_assert_str_eq(jstr(r.json, "type"), "MAC_FILTERED");
   ck_assert_str_eq(jstr(r.json, "status"), "ACTIVE");
   snprintf(net, sizeof(net), "%s", jstr(r.json, "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_create_network(e.c, "CUSTOM", NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_create_network(e.c, "CUSTOM", NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 403);
   ck_assert_str_eq(r.kind, "forbidden");
@@ -847,28 +897,35 @@ START_TEST(test_network_volume_image)
   ck_assert_int_eq(cmx_synnefo_create_server(e.c, &s, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   json_object_put(nets);
-  ck_assert_str_eq(jstr(json_object_array_get_idx(json_object_object_get(r.json, "attachments"), 0), "network_id"), net);
+  ck_assert_str_eq(jstr(json_object_array_get_idx(
+                            json_object_object_get(r.json, "attachments"), 0),
+                        "network_id"),
+                   net);
   res_clear(&r);
 
   ck_assert_int_eq(cmx_synnefo_list_volumes(e.c, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   ck_assert_uint_eq(json_object_array_length(r.json), 1);
-  snprintf(vol, sizeof(vol), "%s", jstr(json_object_array_get_idx(r.json, 0), "id"));
+  snprintf(vol, sizeof(vol), "%s",
+           jstr(json_object_array_get_idx(r.json, 0), "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_create_snapshot(e.c, vol, "snap1", on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_create_snapshot(e.c, vol, "snap1", on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 202);
   ck_assert_str_eq(jstr(r.json, "display_name"), "snap1");
   ck_assert_str_eq(jstr(r.json, "volume_id"), vol);
   snprintf(snap, sizeof(snap), "%s", jstr(r.json, "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_create_snapshot(e.c, "424242", NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_create_snapshot(e.c, "424242", NULL, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
 
   /* the snapshot is an image */
-  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, snap, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, snap, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_str_eq(jstr(r.json, "id"), snap);
@@ -877,13 +934,17 @@ START_TEST(test_network_volume_image)
   res_clear(&r);
 
   /* register an uploaded object as an image */
-  ck_assert_int_eq(cmx_synnefo_create_container(e.c, "images", on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_create_container(e.c, "images", on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 201);
   res_clear(&r);
   memset(data, 'x', sizeof(data));
   fd = write_tmp(data, sizeof(data), path);
-  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "images", "my os/disk 1.diskdump", fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "images",
+                                             "my os/disk 1.diskdump", fd, NULL,
+                                             NULL, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   res_clear(&r);
@@ -902,13 +963,17 @@ START_TEST(test_network_volume_image)
   ck_assert_str_eq(jstr(r.json, "name"), "My OS ü");
   snprintf(loc, sizeof(loc), "pithos://%s/images/my os/disk 1.diskdump", USER);
   ck_assert_str_eq(jstr(r.json, "location"), loc);
-  ck_assert_str_eq(jstr(json_object_object_get(r.json, "properties"), "osfamily"), "linux");
-  ck_assert_str_eq(jstr(json_object_object_get(r.json, "properties"), "users"), "root user");
+  ck_assert_str_eq(
+      jstr(json_object_object_get(r.json, "properties"), "osfamily"), "linux");
+  ck_assert_str_eq(jstr(json_object_object_get(r.json, "properties"), "users"),
+                   "root user");
   snprintf(snap, sizeof(snap), "%s", jstr(r.json, "id"));
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, snap, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, snap, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
-  ck_assert_str_eq(jstr(json_object_object_get(r.json, "properties"), "gui"), "No GUI");
+  ck_assert_str_eq(jstr(json_object_object_get(r.json, "properties"), "gui"),
+                   "No GUI");
   ck_assert_str_eq(jstr(r.json, "disk-format"), "diskdump");
   res_clear(&r);
   ck_assert_int_eq(cmx_synnefo_image_list(e.c, on_res, &r), CMX_OK);
@@ -922,7 +987,8 @@ START_TEST(test_network_volume_image)
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, "nope", NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_image_get_meta(e.c, "nope", NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   ck_assert_str_eq(r.msg, "Not Found"); /* HEAD: no body */
@@ -933,14 +999,15 @@ START_TEST(test_network_volume_image)
 }
 END_TEST
 
-/* ---- Pithos -------------------------------------------------------------- */
+/* ---- Pithos --------------------------------------------------------------
+ */
 
-static void
-mk_container(env *e, const char *name)
+static void mk_container(env *e, const char *name)
 {
   res r = {0};
 
-  ck_assert_int_eq(cmx_synnefo_create_container(e->c, name, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_create_container(e->c, name, on_res, &r),
+                   CMX_OK);
   run(e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   res_clear(&r);
@@ -948,9 +1015,8 @@ mk_container(env *e, const char *name)
 
 static int progress_calls;
 
-static void
-on_progress(cmx_synnefo *c, const char *phase, uint64_t done, uint64_t total,
-            void *ud)
+static void on_progress(cmx_synnefo *c, const char *phase, uint64_t done,
+                        uint64_t total, void *ud)
 {
   (void)c;
   (void)ud;
@@ -972,7 +1038,8 @@ START_TEST(test_pithos_vectors)
   env_up(&e);
   sim_config_set(e.sim, "synnefo.block_size", "4096");
   mk_container(&e, "pithos");
-  ck_assert_int_eq(cmx_synnefo_container_info(e.c, NULL, "pithos", on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_container_info(e.c, NULL, "pithos", on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(jint(r.json, "block_size"), 4096);
   ck_assert_str_eq(jstr(r.json, "block_hash"), "sha256");
@@ -984,7 +1051,10 @@ START_TEST(test_pithos_vectors)
     int dfd;
     fd = write_tmp(d, n, path);
     progress_calls = 0;
-    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", vecs[v].name, fd, NULL, NULL, on_progress, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", vecs[v].name, fd,
+                                               NULL, NULL, on_progress, on_res,
+                                               &r),
+                     CMX_OK);
     run(&e, &r, 20000);
     ck_assert_msg(r.code == CMX_OK, "%s: %s", vecs[v].name, r.msg);
     ck_assert_str_eq(jstr(r.json, "etag"), vecs[v].merkle);
@@ -996,7 +1066,9 @@ START_TEST(test_pithos_vectors)
     res_clear(&r);
     /* re-upload: nothing sent */
     posts = sim_counter(e.sim, "synnefo.block_posts");
-    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", vecs[v].name, fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", vecs[v].name, fd,
+                                               NULL, NULL, NULL, on_res, &r),
+                     CMX_OK);
     run(&e, &r, 20000);
     ck_assert_int_eq(r.code, CMX_OK);
     ck_assert_int_eq(jint(r.json, "blocks_sent"), 0);
@@ -1007,7 +1079,10 @@ START_TEST(test_pithos_vectors)
     dfd = mkstemp(dpath);
     memset(back, 0x55, 64 * 1024);
     ck_assert_int_eq(write(dfd, back, 64 * 1024), 64 * 1024);
-    ck_assert_int_eq(cmx_synnefo_download_object(e.c, "pithos", vecs[v].name, dfd, NULL, on_progress, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_download_object(e.c, "pithos", vecs[v].name,
+                                                 dfd, NULL, on_progress,
+                                                 on_res, &r),
+                     CMX_OK);
     run(&e, &r, 20000);
     ck_assert_msg(r.code == CMX_OK, "%s: %s", vecs[v].name, r.msg);
     ck_assert_int_eq(jint(r.json, "bytes"), (long long)n);
@@ -1030,13 +1105,17 @@ START_TEST(test_pithos_vectors)
   }
   /* the empty file: hashmap of 0 hashes, merkle = sha256("") */
   fd = write_tmp(d, 0, path);
-  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", "empty", -1, path, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "pithos", "empty", -1, path,
+                                             NULL, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_str_eq(jstr(r.json, "etag"), E3B0);
   res_clear(&r);
   strcpy(dpath, "/tmp/cmx-syn-dl-empty");
-  ck_assert_int_eq(cmx_synnefo_download_object(e.c, "pithos", "empty", -1, dpath, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_download_object(e.c, "pithos", "empty", -1,
+                                               dpath, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(jint(r.json, "blocks_fetched"), 0);
@@ -1069,48 +1148,62 @@ START_TEST(test_pithos_listing_and_errors)
   fd = write_tmp(d, sizeof(d), path);
   for (i = 0; i < 7; i++) {
     snprintf(name, sizeof(name), "dir/file-%d", 6 - i);
-    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", name, fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", name, fd, NULL,
+                                               NULL, NULL, on_res, &r),
+                     CMX_OK);
     run(&e, &r, 10000);
     ck_assert_int_eq(r.code, CMX_OK);
     res_clear(&r);
   }
-  ck_assert_int_eq(cmx_synnefo_list_objects(e.c, "docs", "dir/", 3, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_list_objects(e.c, "docs", "dir/", 3, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_uint_eq(json_object_array_length(r.json), 7);
   for (i = 0; i < 7; i++) {
     snprintf(name, sizeof(name), "dir/file-%d", i);
-    ck_assert_str_eq(jstr(json_object_array_get_idx(r.json, (size_t)i), "name"), name);
+    ck_assert_str_eq(
+        jstr(json_object_array_get_idx(r.json, (size_t)i), "name"), name);
   }
   ck_assert_int_eq(jint(json_object_array_get_idx(r.json, 0), "bytes"), 10);
   res_clear(&r);
   /* delete a non-empty container: 409 */
-  ck_assert_int_eq(cmx_synnefo_delete_container(e.c, "docs", on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_delete_container(e.c, "docs", on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 409);
   ck_assert_str_eq(r.msg, "Conflict conflict (Container is not empty)");
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_delete_object(e.c, "docs", "dir/file-0", on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_delete_object(e.c, "docs", "dir/file-0", on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 204);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_delete_object(e.c, "docs", "dir/file-0", on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_delete_object(e.c, "docs", "dir/file-0", on_res, &r),
+      CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
   /* upload into a missing container: the HEAD says 404 */
-  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "nocont", "x", fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "nocont", "x", fd, NULL,
+                                             NULL, NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   ck_assert_ptr_nonnull(strstr(r.msg, "for container nocont"));
   res_clear(&r);
   /* download of a missing object */
-  ck_assert_int_eq(cmx_synnefo_download_object(e.c, "docs", "nope", fd, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_download_object(e.c, "docs", "nope", fd, NULL,
+                                               NULL, on_res, &r),
+                   CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
   /* listing a missing container */
-  ck_assert_int_eq(cmx_synnefo_list_objects(e.c, "nocont", NULL, 0, on_res, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_synnefo_list_objects(e.c, "nocont", NULL, 0, on_res, &r), CMX_OK);
   run(&e, &r, 10000);
   ck_assert_int_eq(r.status, 404);
   res_clear(&r);
@@ -1133,7 +1226,9 @@ START_TEST(test_pithos_listing_and_errors)
       big[k] = (unsigned char)(k * 31 + (k >> 22));
     fd2 = write_tmp(big, 3 * 4194304 + 7, p2);
     free(big);
-    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", "big", fd2, NULL, NULL, NULL, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", "big", fd2, NULL,
+                                               NULL, NULL, on_res, &r),
+                     CMX_OK);
     run(&e, &r, 30000);
     ck_assert_msg(r.code == CMX_OK, "%s", r.msg);
     ck_assert_int_eq(jint(r.json, "blocks_sent"), 4);
@@ -1145,7 +1240,9 @@ START_TEST(test_pithos_listing_and_errors)
     memcpy(big, "unique data for a new block", 27);
     ck_assert_int_eq(pwrite(fd2, big, 100, 0), 100);
     free(big);
-    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", "big2", fd2, NULL, NULL, NULL, on_res, &r), CMX_OK);
+    ck_assert_int_eq(cmx_synnefo_upload_object(e.c, "docs", "big2", fd2, NULL,
+                                               NULL, NULL, on_res, &r),
+                     CMX_OK);
     run(&e, &r, 30000);
     ck_assert_int_eq(r.code, CMX_EIO);
     ck_assert_ptr_nonnull(strstr(r.msg, "1 blocks failed to upload"));
@@ -1161,8 +1258,7 @@ START_TEST(test_pithos_listing_and_errors)
 END_TEST
 
 /* Start $CMX_SIM for the synnefo service; fills its URL; pid or -1. */
-static int
-spawn_sim(char *url, size_t n)
+static int spawn_sim(char *url, size_t n)
 {
   const char *bin = getenv("CMX_SIM");
   char portfile[] = "/tmp/cmx-syn-port-XXXXXX";
@@ -1208,8 +1304,7 @@ spawn_sim(char *url, size_t n)
   return -1;
 }
 
-static void
-kill_sim(int pid)
+static void kill_sim(int pid)
 {
   kill(pid, SIGTERM);
   waitpid(pid, NULL, 0);
@@ -1231,7 +1326,8 @@ START_TEST(test_upload_256mib)
 
   pid = spawn_sim(url, sizeof(url));
   if (pid < 0) {
-    fprintf(stderr, "check_synnefo: CMX_SIM not usable, 256 MiB test skipped\n");
+    fprintf(stderr,
+            "check_synnefo: CMX_SIM not usable, 256 MiB test skipped\n");
     return;
   }
   snprintf(auth, sizeof(auth), "%s/identity/v2.0", url);
@@ -1258,14 +1354,18 @@ START_TEST(test_upload_256mib)
   fake.engine = eng;
   fake.c = c;
   mk_container(&fake, "big");
-  ck_assert_int_eq(cmx_synnefo_upload_object(c, "big", "256mib.bin", fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_upload_object(c, "big", "256mib.bin", fd, NULL,
+                                             NULL, NULL, on_res, &r),
+                   CMX_OK);
   run(&fake, &r, 50000);
   ck_assert_msg(r.code == CMX_OK, "%s", r.msg);
   ck_assert_int_eq(jint(r.json, "blocks"), 64);
   ck_assert_int_eq(jint(r.json, "blocks_sent"), 64);
   ck_assert_int_eq(jint(r.json, "bytes_sent"), (long long)total);
   res_clear(&r);
-  ck_assert_int_eq(cmx_synnefo_upload_object(c, "big", "256mib-again.bin", fd, NULL, NULL, NULL, on_res, &r), CMX_OK);
+  ck_assert_int_eq(cmx_synnefo_upload_object(c, "big", "256mib-again.bin", fd,
+                                             NULL, NULL, NULL, on_res, &r),
+                   CMX_OK);
   run(&fake, &r, 50000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(jint(r.json, "blocks_sent"), 0);
@@ -1280,14 +1380,15 @@ START_TEST(test_upload_256mib)
 }
 END_TEST
 
-static Suite *
-synnefo_suite(void)
+static Suite *synnefo_suite(void)
 {
   Suite *s = suite_create("synnefo");
   TCase *pure = tcase_create("pure");
   TCase *e2e = tcase_create("e2e");
   TCase *big = tcase_create("big");
 
+  tcase_set_timeout(e2e, 60);
+  tcase_set_timeout(big, 120);
   tcase_add_test(pure, test_block_hash_vectors);
   tcase_add_test(pure, test_hash_fd_vectors);
   tcase_add_test(pure, test_urls);
@@ -1308,8 +1409,7 @@ synnefo_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(synnefo_suite());
   int failed;

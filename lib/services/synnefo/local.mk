@@ -24,6 +24,13 @@ tests_check_synnefo_SOURCES = tests/check_synnefo.c
 tests_check_synnefo_CFLAGS = $(CMX_TEST_CFLAGS)
 tests_check_synnefo_LDADD = $(CMX_TEST_LIBS)
 
+# the examples and the demo scenario, run against callmux-sim
+check_PROGRAMS += tests/check_synnefo_examples
+TESTS += tests/check_synnefo_examples
+tests_check_synnefo_examples_SOURCES = tests/check_synnefo_examples.c
+tests_check_synnefo_examples_CFLAGS = $(CMX_TEST_CFLAGS)
+tests_check_synnefo_examples_LDADD = $(CMX_TEST_LIBS)
+
 # examples: ports of the kamaki guide's scripts (see synnefo_example.h)
 SYN_EX_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 SYN_EX_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS) -lm
