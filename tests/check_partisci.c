@@ -439,7 +439,8 @@ typedef struct env {
   cmx_partisci *c;
 } env;
 
-static void env_up(env *e, const char *sim_era, cmx_partisci_era era)
+static void env_up_opts(env *e, const char *sim_era, cmx_partisci_era era,
+                        const cmx_options *opts)
 {
   char err[200] = "";
 
@@ -453,11 +454,16 @@ static void env_up(env *e, const char *sim_era, cmx_partisci_era era)
   e->svc = sim_service_add(e->sim, "partisci", 0, 0);
   ck_assert_ptr_nonnull(e->svc);
   ck_assert_int_eq(sim_partisci_attach(e->svc), 0);
-  e->engine = cmx_engine_new(e->base, NULL);
+  e->engine = cmx_engine_new(e->base, opts);
   ck_assert_ptr_nonnull(e->engine);
   e->c = cmx_partisci_new(e->engine, sim_service_url(e->svc), era, err,
                           sizeof(err));
   ck_assert_msg(e->c != NULL, "%s", err);
+}
+
+static void env_up(env *e, const char *sim_era, cmx_partisci_era era)
+{
+  env_up_opts(e, sim_era, era, NULL);
 }
 
 static void env_down(env *e)
@@ -1211,6 +1217,164 @@ START_TEST(reporter_end_to_end)
 }
 END_TEST
 
+/* ---- the reporter's schedule on a fake clock ----------------------- */
+
+typedef struct fake_clock {
+  uint64_t now;
+} fake_clock;
+
+static uint64_t fake_now(void *ud)
+{
+  return ((fake_clock *)ud)->now;
+}
+
+static void on_kick(cmx_engine *eng, int code, void *ud)
+{
+  (void)eng;
+  (void)code;
+  (*(int *)ud)++;
+}
+
+/* The engine's timers run on its clock, but it arms its loop timer for
+ * (due - now) real milliseconds and re-arms it only for a timer due
+ * earlier than the armed one (see the report: a fake clock that jumps
+ * past an armed deadline is not noticed until that real delay passed).
+ * So: to move the clock to `t` past the reporter's due time, go to
+ * due - 1 and kick the engine with a zero-delay timer (its loop timer is
+ * then armed 1 ms ahead for the reporter), then jump to `t`; the reporter
+ * wakes up at `t`, however late that is for it. */
+static void kick(env *e)
+{
+  int kicked = 0;
+
+  ck_assert_int_eq(cmx_timer_start(e->engine, 0, on_kick, &kicked, NULL),
+                   CMX_OK);
+  ck_assert(run_until(e, &kicked, 1, 2000));
+}
+
+static void advance_to(env *e, fake_clock *fc, cmx_partisci_reporter *r,
+                       uint64_t t)
+{
+  uint64_t due = cmx__partisci_reporter_next_ms(r);
+  unsigned long before = cmx_partisci_reporter_attempts(r);
+  int i;
+
+  ck_assert_uint_gt(t, fc->now);
+  if (t < due) {
+    fc->now = t;
+    kick(e);
+    return;
+  }
+  if (due - 1 > fc->now) {
+    fc->now = due - 1;
+    kick(e);
+  }
+  fc->now = t;
+  for (i = 0; i < 2000 && cmx_partisci_reporter_attempts(r) == before; i++)
+    run_for(e, 1);
+  ck_assert_uint_eq(cmx_partisci_reporter_attempts(r), before + 1);
+}
+
+START_TEST(reporter_fake_clock)
+{
+  const uint64_t M = 60ull * 1000, H = 60 * M;
+  fake_clock fc = {7777000000ull}; /* any origin */
+  const uint64_t t0 = fc.now;
+  cmx_options *opts = cmx_options_new();
+  env e;
+  rep_seen rs = {0, 0, -1, NULL};
+  cmx_partisci_update u = {"Clock App", "1.2", "clock-host", 0};
+  cmx_partisci_reporter *r;
+  char err[200] = "";
+  uint64_t t, t1;
+  seen q;
+
+  memset(&q, 0, sizeof(q));
+  ck_assert_int_eq(cmx_options_set_clock(opts, fake_now, &fc), CMX_OK);
+  env_up_opts(&e, NULL, CMX_PARTISCI_ERA_LATER, opts);
+  cmx_options_free(opts);
+
+  /* asked for every minute: clamped to hourly; one update at start */
+  r = cmx_partisci_reporter_start(e.c, &u, M, 0, on_report, &rs, err,
+                                  sizeof(err));
+  ck_assert_msg(r != NULL, "%s", err);
+  ck_assert_uint_eq(cmx_partisci_reporter_attempts(r), 1);
+  ck_assert(run_until(&e, &rs.calls, 1, 5000));
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), t0 + H);
+
+  /* a minute before the hour: nothing */
+  advance_to(&e, &fc, r, t0 + H - M);
+  run_for(&e, 20);
+  ck_assert_uint_eq(cmx_partisci_reporter_attempts(r), 1);
+  ck_assert_int_eq(rs.calls, 1);
+
+  /* on the hour: one */
+  advance_to(&e, &fc, r, t0 + H);
+  ck_assert(run_until(&e, &rs.calls, 2, 5000));
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), t0 + 2 * H);
+
+  /* the machine slept 5 h: one update on waking, no catch-up burst, and
+   * back on the hourly grid */
+  advance_to(&e, &fc, r, t0 + 6 * H + 10 * M);
+  ck_assert(run_until(&e, &rs.calls, 3, 5000));
+  run_for(&e, 20);
+  ck_assert_int_eq(rs.calls, 3);
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), t0 + 7 * H);
+
+  /* a day walked in 10-minute steps: 24 updates, one an hour */
+  for (t = t0 + 6 * H + 20 * M; t <= t0 + 30 * H + 10 * M; t += 10 * M)
+    advance_to(&e, &fc, r, t);
+  ck_assert(run_until(&e, &rs.calls, 27, 5000));
+  run_for(&e, 20);
+  ck_assert_int_eq(rs.calls, 27);
+  ck_assert_int_eq(rs.ok, 27);
+  ck_assert_uint_eq(cmx_partisci_reporter_attempts(r), 27);
+  ck_assert_uint_eq(cmx_partisci_reporter_sent(r), 27);
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), t0 + 31 * H);
+
+  /* stopped: its timer is gone (nothing left on the engine), and nothing
+   * more is sent */
+  cmx_partisci_reporter_stop(r);
+  run_for(&e, 20);
+  ck_assert_uint_eq(cmx_engine_outstanding(e.engine), 0);
+  fc.now = t0 + 31 * H - 1; /* before the deadline the loop was armed for */
+  kick(&e);                 /* (now disarmed: nothing is due any more) */
+  fc.now = t0 + 100 * H;
+  kick(&e);
+  run_for(&e, 20);
+  ck_assert_int_eq(rs.calls, 27);
+  ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 27, 2000), 27);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.stored"), 27);
+
+  /* asked for every two days: clamped to daily (and 0 means daily) */
+  t1 = fc.now;
+  rs.calls = rs.ok = 0;
+  r = cmx_partisci_reporter_start(e.c, &u, 48 * H, 1, on_report, &rs, err,
+                                  sizeof(err));
+  ck_assert_msg(r != NULL, "%s", err);
+  ck_assert(run_until(&e, &rs.calls, 1, 5000));
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), t1 + 24 * H);
+  advance_to(&e, &fc, r, t1 + 24 * H - 1);
+  run_for(&e, 20);
+  ck_assert_int_eq(rs.calls, 1);
+  advance_to(&e, &fc, r, t1 + 24 * H);
+  ck_assert(run_until(&e, &rs.calls, 2, 5000));
+  ck_assert_int_eq(rs.ok, 2);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.http_updates"), 2);
+  cmx_partisci_reporter_stop(r);
+  r = cmx_partisci_reporter_start(e.c, &u, 0, 0, NULL, NULL, err, sizeof(err));
+  ck_assert_ptr_nonnull(r);
+  ck_assert_uint_eq(cmx__partisci_reporter_next_ms(r), fc.now + 24 * H);
+  cmx_partisci_reporter_stop(r);
+
+  query_versions(&e, "clock_app", NULL, NULL, &q);
+  ck_assert_uint_eq(q.n, 1);
+  ck_assert(has_row(&q, "clock_app|clock-host|1.2|0|127.0.0.1"));
+  seen_clear(&q);
+  env_down(&e);
+}
+END_TEST
+
 /* ---- load: 100,000 UDP updates from 1,000 hosts ---------------- */
 
 typedef struct load {
@@ -1390,6 +1554,7 @@ static Suite *partisci_suite(void)
   tcase_add_test(e2e, udp_datagram_rules);
   tcase_add_test(e2e, danger_clear_is_explicit);
   tcase_add_test(e2e, reporter_end_to_end);
+  tcase_add_test(e2e, reporter_fake_clock);
   suite_add_tcase(s, e2e);
 
   tcase_add_test(tc_load, udp_load_100k);

@@ -37,6 +37,9 @@ void cmx__partisci_error_parser(const cmx_response *res,
  * the module's end-to-end tests; not exported from libcallmux.so. */
 void cmx__partisci_reporter_test_interval(uint64_t ms);
 
+/* When the reporter's next update is due, on the engine's clock. */
+uint64_t cmx__partisci_reporter_next_ms(const struct cmx_partisci_reporter *r);
+
 /* The client's engine (for the reporter). */
 cmx_engine *cmx__partisci_engine(cmx_partisci *c);
 void cmx__partisci_ref(cmx_partisci *c);

@@ -16,11 +16,13 @@ struct cmx_partisci_reporter {
   long instance;
   int use_http;
   uint64_t start_ms, interval_ms;
+  uint64_t next_ms; /* when the next update is due (engine clock) */
   cmx_partisci_report_cb cb;
   void *ud;
   cmx_timer *timer;
   unsigned inflight;
   int stopped;
+  int ticking;   /* inside rep_tick: release waits until it returns */
   int unclamped; /* started under the test hook */
   unsigned long sent, attempts;
 };
@@ -30,6 +32,11 @@ static uint64_t test_interval_ms;
 void cmx__partisci_reporter_test_interval(uint64_t ms)
 {
   test_interval_ms = ms;
+}
+
+uint64_t cmx__partisci_reporter_next_ms(const cmx_partisci_reporter *r)
+{
+  return r->next_ms;
 }
 
 static uint64_t next_unclamped(uint64_t start, uint64_t now, uint64_t interval)
@@ -62,7 +69,7 @@ static void rep_release(cmx_partisci_reporter *r)
 
 static void rep_maybe_release(cmx_partisci_reporter *r)
 {
-  if (r->stopped && !r->timer && r->inflight == 0)
+  if (r->stopped && !r->ticking && !r->timer && r->inflight == 0)
     rep_release(r);
 }
 
@@ -104,20 +111,28 @@ static int rep_send(cmx_partisci_reporter *r, int report, char *errbuf,
 
 static void rep_tick(cmx_engine *e, int code, void *ud);
 
+/* Compute the next due time after `now` (after a send). */
+static void rep_plan(cmx_partisci_reporter *r, uint64_t now)
+{
+  if (r->unclamped)
+    r->next_ms = next_unclamped(r->start_ms, now, r->interval_ms);
+  else
+    r->next_ms = cmx_partisci_next_report_ms(r->start_ms, now, r->interval_ms);
+}
+
+/* Arm the timer for r->next_ms. */
 static int rep_schedule(cmx_partisci_reporter *r)
 {
-  uint64_t now = cmx_engine_now(r->engine), next;
+  uint64_t now = cmx_engine_now(r->engine), delay;
 
-  if (r->unclamped)
-    next = next_unclamped(r->start_ms, now, r->interval_ms);
-  else
-    next = cmx_partisci_next_report_ms(r->start_ms, now, r->interval_ms);
-  return cmx_timer_start(r->engine, next - now, rep_tick, r, &r->timer);
+  delay = r->next_ms > now ? r->next_ms - now : 0;
+  return cmx_timer_start(r->engine, delay, rep_tick, r, &r->timer);
 }
 
 static void rep_tick(cmx_engine *e, int code, void *ud)
 {
   cmx_partisci_reporter *r = ud;
+  uint64_t now;
 
   (void)e;
   r->timer = NULL;
@@ -127,9 +142,18 @@ static void rep_tick(cmx_engine *e, int code, void *ud)
     rep_maybe_release(r);
     return;
   }
-  rep_send(r, 1, NULL, 0);
+  /* Engine timers run on the engine's clock (cmx_options_set_clock), the
+   * schedule too; should a timer ever fire before the update is due, it
+   * only re-arms. */
+  now = cmx_engine_now(r->engine);
+  r->ticking = 1;
+  if (now >= r->next_ms) {
+    rep_send(r, 1, NULL, 0); /* may stop r from its callback */
+    rep_plan(r, now);
+  }
   if (!r->stopped && rep_schedule(r) != CMX_OK)
     r->timer = NULL; /* engine shutting down: the reporter goes idle */
+  r->ticking = 0;
   rep_maybe_release(r);
 }
 
@@ -176,6 +200,7 @@ cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
     rep_release(r);
     return NULL;
   }
+  rep_plan(r, r->start_ms);
   if (rep_schedule(r) != CMX_OK) {
     /* The send is in flight: let it end, then release. */
     r->stopped = 1;
