@@ -1054,6 +1054,8 @@ START_TEST(udp_datagram_rules)
       "[1]",
       "{\"app\":\"a\",\"ver\":\"1\",\"instance\":-1}",
       "{\"app\":\"a\",\"ver\":\"1\"} trailing",
+      "{'app':'a','ver':'1'}", /* Go: strict JSON only */
+      "{\"app\":\"a\",\"ver\":\"1\",}",
   };
   size_t i;
 
@@ -1076,15 +1078,112 @@ START_TEST(udp_datagram_rules)
                                 "{\"APP\":\"Good\",\"VER\":\"1\"}", 24,
                                 on_udp_sent, &sent),
                    CMX_OK);
-  ck_assert(run_until(&e, &sent, 8, 5000));
-  ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 8, 5000), 8);
+  ck_assert(run_until(&e, &sent, 10, 5000));
+  ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 10, 5000), 10);
   ck_assert_int_eq(sim_counter(e.sim, "partisci.udp_truncated"), 1);
-  ck_assert_int_eq(sim_counter(e.sim, "partisci.udp_rejected"), 7);
+  ck_assert_int_eq(sim_counter(e.sim, "partisci.udp_rejected"), 9);
   ck_assert_int_eq(sim_counter(e.sim, "partisci.stored"), 1);
   query_versions(&e, NULL, NULL, NULL, &s);
   ck_assert_uint_eq(s.n, 1);
   ck_assert(has_row(&s, "good||1|0|127.0.0.1"));
   seen_clear(&s);
+  env_down(&e);
+}
+END_TEST
+
+/* Filter values with characters that need encoding reach the server
+ * intact; ::1 senders; summaries' last_update moves with every update. */
+START_TEST(encoded_filters_ipv6_last_update)
+{
+  static const cmx_partisci_update ups[] = {
+      {"\xc3\x9cn\xc3\xaf Caf\xc3\xa9", "1.0+beta/\xc3\xbc?#", "a b", 0},
+      {"\xc3\x9cn\xc3\xaf Caf\xc3\xa9", "1.0 beta", "a+b", 0},
+      {"\xc3\x9cn\xc3\xaf Caf\xc3\xa9", "1.0%2B", "a%2Bb", 0},
+      {"\xc3\x9cn\xc3\xaf Caf\xc3\xa9", "x=1&y=2", "h&host=a b", 7},
+  };
+  env e;
+  seen s;
+  size_t i;
+  char *id;
+  int64_t before;
+  const cmx_partisci_app *a;
+
+  memset(&s, 0, sizeof(s));
+  env_up(&e, NULL, CMX_PARTISCI_ERA_LATER);
+  id = cmx_partisci_app_id(ups[0].app);
+  ck_assert_str_eq(id, "_n__caf_");
+  for (i = 0; i < 4; i++) {
+    ck_assert_int_eq(
+        cmx_partisci_send_http(e.c, &ups[i], on_result, &s, NULL, 0), CMX_OK);
+    ck_assert(run_until(&e, &s.calls, (int)i + 1, 5000));
+    ck_assert_msg(s.code == CMX_OK, "%s", s.error);
+  }
+  seen_clear(&s);
+  for (i = 0; i < 4; i++) {
+    char row[256];
+
+    /* each host alone, each ver alone, all three together: one row */
+    query_versions(&e, NULL, ups[i].host, NULL, &s);
+    ck_assert_msg(s.n == 1, "host '%s': %zu rows", ups[i].host, s.n);
+    query_versions(&e, NULL, NULL, ups[i].ver, &s);
+    ck_assert_msg(s.n == 1, "ver '%s': %zu rows", ups[i].ver, s.n);
+    query_versions(&e, id, ups[i].host, ups[i].ver, &s);
+    ck_assert_uint_eq(s.n, 1);
+    snprintf(row, sizeof(row), "%s|%s|%s|%ld|127.0.0.1", id, ups[i].host,
+             ups[i].ver, ups[i].instance);
+    ck_assert_msg(has_row(&s, row), "missing %s", row);
+  }
+  query_versions(&e, id, NULL, NULL, &s);
+  ck_assert_uint_eq(s.n, 4);
+  query_versions(&e, "a b", NULL, NULL, &s); /* an app_id, not a name */
+  ck_assert_uint_eq(s.n, 0);
+  seen_clear(&s);
+
+  /* an update from ::1 (when this host has IPv6) */
+  if (sim_counter(e.sim, "partisci.udp6_bound") == 1) {
+    int sent = 0;
+    static const char dg[] =
+        "{\"app\":\"Six\",\"ver\":\"6\",\"host\":\"v6\",\"instance\":6}";
+
+    ck_assert_int_eq(cmx_udp_send(e.engine, "::1", sim_service_port(e.svc), dg,
+                                  sizeof(dg) - 1, on_udp_sent, &sent),
+                     CMX_OK);
+    ck_assert(run_until(&e, &sent, 1, 5000));
+    ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 1, 5000), 1);
+    query_versions(&e, "six", NULL, NULL, &s);
+    ck_assert(has_row(&s, "six|v6|6|6|::1"));
+    seen_clear(&s);
+  }
+
+  /* last_update: the same update 1000 s later moves the app's and the
+   * host's summary on */
+  ck_assert_int_eq(cmx_partisci_apps(e.c, on_result, &s), CMX_OK);
+  ck_assert(run_until(&e, &s.calls, 1, 5000));
+  a = find_app(&s, id);
+  ck_assert_ptr_nonnull(a);
+  ck_assert_int_eq(a->host_count, 4);
+  before = a->last_update;
+  seen_clear(&s);
+  sim_config_set(e.sim, "partisci.clock_offset", "1000");
+  ck_assert_int_eq(
+      cmx_partisci_send_http(e.c, &ups[1], on_result, &s, NULL, 0), CMX_OK);
+  ck_assert(run_until(&e, &s.calls, 1, 5000));
+  seen_clear(&s);
+  ck_assert_int_eq(cmx_partisci_apps(e.c, on_result, &s), CMX_OK);
+  ck_assert(run_until(&e, &s.calls, 1, 5000));
+  a = find_app(&s, id);
+  ck_assert_int_ge(a->last_update, before + 1000);
+  ck_assert_int_eq(a->host_count, 4); /* refreshed, not added */
+  seen_clear(&s);
+  ck_assert_int_eq(cmx_partisci_hosts(e.c, on_result, &s), CMX_OK);
+  ck_assert(run_until(&e, &s.calls, 1, 5000));
+  ck_assert_int_ge(find_host(&s, "a+b")->last_update, before + 1000);
+  ck_assert_int_lt(find_host(&s, "a b")->last_update, before + 1000);
+  seen_clear(&s);
+  query_versions(&e, id, "a+b", NULL, &s);
+  ck_assert_uint_eq(s.n, 1);
+  seen_clear(&s);
+  free(id);
   env_down(&e);
 }
 END_TEST
@@ -1552,6 +1651,7 @@ static Suite *partisci_suite(void)
   tcase_add_test(e2e, auto_detects_era);
   tcase_add_test(e2e, server_rules_and_errors);
   tcase_add_test(e2e, udp_datagram_rules);
+  tcase_add_test(e2e, encoded_filters_ipv6_last_update);
   tcase_add_test(e2e, danger_clear_is_explicit);
   tcase_add_test(e2e, reporter_end_to_end);
   tcase_add_test(e2e, reporter_fake_clock);

@@ -18,8 +18,13 @@
  *   partisci.rcvbuf  UDP receive buffer in bytes (default 8388608; read at
  *                    attach time; SO_RCVBUFFORCE is tried first).
  *   partisci.verbose "1": log every refused datagram to stderr.
+ *   partisci.clock_offset  seconds added to the receive time of updates
+ *                    (default 0), so tests see last_update move on.
  *
- * The UDP socket is bound to 127.0.0.1 on the service's HTTP port number.
+ * UDP sockets are bound to 127.0.0.1 and, where the host has IPv6, to
+ * [::1] on the service's HTTP port number (the real server listens on
+ * every address; a client that resolves "localhost" to ::1 first, as Go's
+ * does, reaches us too).  Counter partisci.udp6_bound is 1 when [::1] is.
  *
  * Real server bugs fixed here (spec §5): the 50-character limits of app,
  * ver and host (code points) are enforced and invalid UTF-8 is refused;
@@ -74,8 +79,8 @@ typedef struct ps_name {
 typedef struct ps_state {
   sim *sim;
   sim_service *svc;
-  int fd;
-  struct event *ev;
+  int fd, fd6;
+  struct event *ev, *ev6;
   ps_entry **buckets;
   size_t nbuckets, count;
   ps_name *names[256];
@@ -345,7 +350,8 @@ static int store_put(ps_state *st, const char *app, const char *ver,
     e->host_ip = ip;
   }
   e->instance = instance;
-  e->last_update = (int64_t)time(NULL);
+  e->last_update = (int64_t)time(NULL) +
+                   sim_config_long(st->sim, "partisci.clock_offset", 0);
   sim_count(st->sim, "partisci.stored", 1);
   return 0;
 }
@@ -380,6 +386,9 @@ static int parse_update(const char *buf, size_t len, json_object **root,
     snprintf(msg, msglen, "out of memory");
     return -1;
   }
+  /* Go's decoder: double-quoted strings only, no trailing commas, no
+   * comments, no NaN */
+  json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
   obj = json_tokener_parse_ex(tok, buf, (int)len);
   end = json_tokener_get_parse_end(tok);
   if (!obj || json_tokener_get_error(tok) != json_tokener_success) {
@@ -527,18 +536,26 @@ static void on_udp(evutil_socket_t fd, short what, void *arg)
   }
 }
 
+static void set_rcvbuf(ps_state *st, int fd)
+{
+  int size = (int)sim_config_long(st->sim, "partisci.rcvbuf", 8388608);
+
+#ifdef SO_RCVBUFFORCE
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
+#endif
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+}
+
 static int udp_open(ps_state *st)
 {
   struct sockaddr_in sa;
-  int size = (int)sim_config_long(st->sim, "partisci.rcvbuf", 8388608);
+  struct sockaddr_in6 sa6;
+  int on = 1;
 
   st->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (st->fd < 0)
     return -1;
-#ifdef SO_RCVBUFFORCE
-  if (setsockopt(st->fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof(size)))
-#endif
-    setsockopt(st->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size));
+  set_rcvbuf(st, st->fd);
   memset(&sa, 0, sizeof(sa));
   sa.sin_family = AF_INET;
   sa.sin_port = htons((uint16_t)sim_service_port(st->svc));
@@ -554,6 +571,27 @@ static int udp_open(ps_state *st)
                      EV_READ | EV_PERSIST, on_udp, st);
   if (!st->ev || event_add(st->ev, NULL) != 0)
     return -1;
+
+  /* [::1] as well, when the host has IPv6 (best effort) */
+  st->fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (st->fd6 < 0)
+    return 0;
+  setsockopt(st->fd6, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof(on));
+  set_rcvbuf(st, st->fd6);
+  memset(&sa6, 0, sizeof(sa6));
+  sa6.sin6_family = AF_INET6;
+  sa6.sin6_port = htons((uint16_t)sim_service_port(st->svc));
+  sa6.sin6_addr = in6addr_loopback;
+  if (bind(st->fd6, (struct sockaddr *)&sa6, sizeof(sa6)) != 0) {
+    close(st->fd6);
+    st->fd6 = -1;
+    return 0;
+  }
+  st->ev6 = event_new(sim_base(sim_service_sim(st->svc)), st->fd6,
+                      EV_READ | EV_PERSIST, on_udp, st);
+  if (!st->ev6 || event_add(st->ev6, NULL) != 0)
+    return -1;
+  sim_count(st->sim, "partisci.udp6_bound", 1);
   return 0;
 }
 
@@ -661,6 +699,7 @@ static int by_host_app(const void *a, const void *b)
 
 static void h_apps(ps_state *st, sim_req *r)
 {
+  int doc = era_of(st) == ERA_DOC;
   ps_entry **v = all_entries(st, by_app_host);
   json_object *arr = json_object_new_array();
   size_t i = 0;
@@ -689,10 +728,17 @@ static void h_apps(ps_state *st, sim_req *r)
       if (v[i]->last_update > last)
         last = v[i]->last_update;
     }
-    add_str(o, "app_id", id, 0);
-    add_str(o, "app", name, 0);
-    add_int(o, "last_update", last, 0);
-    add_int(o, "host_count", hosts, 0);
+    if (doc) { /* the documented era wrote its fields in name order */
+      add_str(o, "app", name, 0);
+      add_str(o, "app_id", id, 0);
+      add_int(o, "host_count", hosts, 0);
+      add_int(o, "last_update", last, 0);
+    } else {
+      add_str(o, "app_id", id, 0);
+      add_str(o, "app", name, 0);
+      add_int(o, "last_update", last, 0);
+      add_int(o, "host_count", hosts, 0);
+    }
     json_object_array_add(arr, o);
   }
   free(v);
@@ -886,6 +932,10 @@ static void ps_free(void *arg)
     event_free(st->ev);
   if (st->fd >= 0)
     close(st->fd);
+  if (st->ev6)
+    event_free(st->ev6);
+  if (st->fd6 >= 0)
+    close(st->fd6);
   store_clear(st);
   free(st->buckets);
   free(st);
@@ -907,7 +957,7 @@ int sim_partisci_attach(sim_service *svc)
     return -1;
   st->sim = s;
   st->svc = svc;
-  st->fd = -1;
+  st->fd = st->fd6 = -1;
   st->nbuckets = PS_BUCKETS_MIN;
   st->buckets = calloc(st->nbuckets, sizeof(*st->buckets));
   if (!st->buckets || sim_on_free(s, ps_free, st) != 0) {
