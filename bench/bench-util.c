@@ -42,10 +42,9 @@ void bench_mark_now(bench_mark *m)
   struct rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   m->wall_us = bench_now_us();
-  m->cpu_us = (uint64_t)ru.ru_utime.tv_sec * 1000000u +
-              (uint64_t)ru.ru_utime.tv_usec +
-              (uint64_t)ru.ru_stime.tv_sec * 1000000u +
-              (uint64_t)ru.ru_stime.tv_usec;
+  m->cpu_us =
+      (uint64_t)ru.ru_utime.tv_sec * 1000000u + (uint64_t)ru.ru_utime.tv_usec +
+      (uint64_t)ru.ru_stime.tv_sec * 1000000u + (uint64_t)ru.ru_stime.tv_usec;
 }
 
 long bench_peak_rss_kb(void)
@@ -109,8 +108,7 @@ void bench_report(const bench_run *run, const bench_mark *start, long done,
   bench_mark_now(&end);
   secs = (double)(end.wall_us - start->wall_us) / 1e6;
   cps = secs > 0 ? (double)done / secs : 0;
-  cpu_per = done > 0 ? (double)(end.cpu_us - start->cpu_us) / (double)done
-                     : 0;
+  cpu_per = done > 0 ? (double)(end.cpu_us - start->cpu_us) / (double)done : 0;
   qsort(l->v, l->n, sizeof *l->v, cmp_u32);
   printf("%s: %s\n", run->name, run->url);
   printf("  calls      %ld done, %ld errors (asked %ld), concurrency %ld, "

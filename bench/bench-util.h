@@ -47,9 +47,9 @@ long bench_raise_nofile(long want);
 typedef struct bench_run {
   const char *name; /* "rawloop", "callmux", "callmux-lanes" ... */
   const char *url;
-  long calls;       /* requested */
-  long conc;        /* concurrency */
-  double rate;      /* 0: closed loop */
+  long calls;  /* requested */
+  long conc;   /* concurrency */
+  double rate; /* 0: closed loop */
 } bench_run;
 
 /**

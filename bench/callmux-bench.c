@@ -2,7 +2,8 @@
  * callmux-bench: load through the callmux engine's public API.
  *
  *   callmux-bench -n N -c C [-r R] [-H "Name: value"]... [--lanes off|on]
- *                 [--lane-rate X] [--precise] [--name NAME] URL
+ *                 [--lane-rate X] [--precise] [--max-secs S] [--name NAME]
+ *                 URL
  *   callmux-bench --rate-accuracy [--set-rate R] [--secs S] [--burst B]
  *                 [--precise] SIM_BASE_URL
  *   callmux-bench --queue-memory [-n N] SIM_BASE_URL
@@ -32,6 +33,9 @@
  * --queue-memory: one call to SIM/slow/60000 occupies a lane whose max in
  * flight is 1; then N (default 1,000,000) GETs are queued behind it.
  * Prints the RSS growth divided by N: the bytes a queued call costs.
+ *
+ * --max-secs S: stop a throughput run after S seconds and report the calls
+ * done by then (those still in flight are cancelled and not counted).
  *
  * --precise: run the engine on a caller-made event_base with
  * EVENT_BASE_FLAG_PRECISE_TIMER (libevent's default coarse clock ticks in
@@ -71,6 +75,8 @@ typedef struct bench {
   uint64_t t_first_us;
   bench_lat lat;
   int reported_error;
+  double max_secs;
+  int stopping; /* --max-secs expired: later completions are not counted */
 } bench;
 
 /* One benchmark per process: callbacks reach it here, and a call's
@@ -142,13 +148,15 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *ud)
   int code = cmx_response_code(res);
   long status = cmx_response_status(res);
   (void)call;
+  if (B.stopping)
+    return;
   if (code != CMX_OK || status < 200 || status > 299)
     note_error("call", code, res);
   bench_lat_add(&B.lat, bench_now_us() - t0);
   B.done++;
   if (B.done >= B.n) {
-    if (B.own_base)
-      event_base_loopbreak(B.own_base);
+    /* Also ends cmx_engine_run while the --max-secs timer is pending. */
+    event_base_loopbreak(cmx_engine_base(B.e));
     return;
   }
   if (B.rate <= 0)
@@ -171,6 +179,15 @@ static void pace_cb(cmx_engine *e, int code, void *ud)
       exit(1);
     }
   }
+}
+
+static void stop_cb(cmx_engine *e, int code, void *ud)
+{
+  (void)ud;
+  if (code != CMX_OK)
+    return;
+  B.stopping = 1;
+  event_base_loopbreak(cmx_engine_base(e));
 }
 
 /* The engine on its own loop, or (precise) on one made here. */
@@ -234,6 +251,11 @@ static int throughput(const char *name, int precise)
     }
   }
 
+  if (B.max_secs > 0 && cmx_timer_start(B.e, (uint64_t)(B.max_secs * 1000),
+                                        stop_cb, NULL, NULL) != CMX_OK) {
+    fprintf(stderr, "callmux-bench: cmx_timer_start failed\n");
+    return 1;
+  }
   bench_mark_now(&start);
   B.t_first_us = start.wall_us;
   if (B.rate > 0)
@@ -248,6 +270,7 @@ static int throughput(const char *name, int precise)
   run.conc = B.c;
   run.rate = B.rate;
   bench_report(&run, &start, B.done, B.errors, &B.lat);
+  B.stopping = 1; /* the stop timer, if still set, ends cancelled */
   free_engine();
   bench_lat_free(&B.lat);
   return B.done == B.n && B.errors == 0 ? 0 : 1;
@@ -379,8 +402,9 @@ static int rate_accuracy(const char *sim, double rate, double secs,
   }
   free(f.body);
   if (!sim_ok)
-    fprintf(stderr, "callmux-bench: simulator control API not available "
-                    "at %s: only the arrival server is measured\n",
+    fprintf(stderr,
+            "callmux-bench: simulator control API not available "
+            "at %s: only the arrival server is measured\n",
             sim);
 
   la = cmx_engine_lane(B.e, "acc-arrivals");
@@ -418,8 +442,7 @@ static int rate_accuracy(const char *sim, double rate, double secs,
     sscanf(f.body,
            "count=%llu secs=%lf rate=%lf max_1ms=%llu max_win=%llu "
            "min_gap_us=%llu max_1ms_at_ms=%lf max_win_at_ms=%lf",
-           &count, &got_secs, &got_rate, &max1ms, &maxwin, &gap, &at1,
-           &atw);
+           &count, &got_secs, &got_rate, &max1ms, &maxwin, &gap, &at1, &atw);
   free(f.body);
   ok1 = t1 = -1;
   if (sim_ok && fetch_now("GET", stats_url, NULL, &f) == 0) {
@@ -548,7 +571,8 @@ static void usage(void)
 {
   fprintf(stderr,
           "usage: callmux-bench -n N -c C [-r RATE] [-H 'Name: value'] "
-          "[--lanes off|on] [--lane-rate X] [--precise] [--name NAME] URL\n"
+          "[--lanes off|on] [--lane-rate X] [--precise] [--max-secs S] "
+          "[--name NAME] URL\n"
           "       callmux-bench --rate-accuracy [--set-rate R] [--secs S] "
           "[--burst B] [--precise] SIM_BASE_URL\n"
           "       callmux-bench --queue-memory [-n N] SIM_BASE_URL\n");
@@ -557,8 +581,18 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-  enum { O_LANES = 256, O_LANE_RATE, O_PRECISE, O_NAME, O_ACC, O_QMEM,
-         O_SET_RATE, O_SECS, O_BURST };
+  enum {
+    O_LANES = 256,
+    O_LANE_RATE,
+    O_PRECISE,
+    O_NAME,
+    O_ACC,
+    O_QMEM,
+    O_SET_RATE,
+    O_SECS,
+    O_BURST,
+    O_MAX_SECS
+  };
   static const struct option longopts[] = {
       {"lanes", required_argument, NULL, O_LANES},
       {"lane-rate", required_argument, NULL, O_LANE_RATE},
@@ -569,6 +603,7 @@ int main(int argc, char **argv)
       {"set-rate", required_argument, NULL, O_SET_RATE},
       {"secs", required_argument, NULL, O_SECS},
       {"burst", required_argument, NULL, O_BURST},
+      {"max-secs", required_argument, NULL, O_MAX_SECS},
       {NULL, 0, NULL, 0}};
   const char *name = NULL;
   int opt, precise = 0, mode = 0, n_given = 0;
@@ -596,9 +631,8 @@ int main(int argc, char **argv)
       if (B.nh == MAX_HDRS)
         usage();
       hdr_bufs[B.nh] = strdup(optarg);
-      if (!hdr_bufs[B.nh] ||
-          bench_split_header(hdr_bufs[B.nh], &B.hname[B.nh],
-                             &B.hval[B.nh]) != 0)
+      if (!hdr_bufs[B.nh] || bench_split_header(hdr_bufs[B.nh], &B.hname[B.nh],
+                                                &B.hval[B.nh]) != 0)
         usage();
       B.nh++;
       break;
@@ -633,6 +667,9 @@ int main(int argc, char **argv)
       break;
     case O_BURST:
       burst = (unsigned)atoi(optarg);
+      break;
+    case O_MAX_SECS:
+      B.max_secs = atof(optarg);
       break;
     default:
       usage();

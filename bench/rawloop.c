@@ -12,7 +12,7 @@
  * (reused) and the status is checked: what a minimal real client does.
  *
  *   rawloop -n N -c C [-r R] [-H "Name: value"]... [--precise]
- *           [--name NAME] URL
+ *           [--max-secs S] [--name NAME] URL
  *
  * Closed loop (default): C calls in flight, a new one starts as one ends.
  * Open loop (-r R): call i is due at start + i/R; latency is measured from
@@ -21,6 +21,8 @@
  * --precise makes libevent's timers use the precise monotonic clock
  * (EVENT_BASE_FLAG_PRECISE_TIMER) instead of the coarse one, whose
  * 1-4 ms ticks otherwise show up in open-loop latencies.
+ * --max-secs S stops after S seconds and reports the calls done by then
+ * (the report then shows fewer calls done than asked).
  */
 #include "config.h"
 
@@ -58,6 +60,7 @@ struct loop {
   CURLM *multi;
   struct event timer; /* libcurl's timeout */
   struct event pace;  /* open-loop pacing */
+  struct event stop;  /* --max-secs */
   const char *url;
   struct curl_slist *hdrs;
   long n, c;
@@ -200,6 +203,12 @@ static void pace_cb(evutil_socket_t fd, short kind, void *arg)
   feed(arg);
 }
 
+static void stop_cb(evutil_socket_t fd, short kind, void *arg)
+{
+  loop *L = arg;
+  event_base_loopbreak(L->base);
+}
+
 /* CURLMOPT_TIMERFUNCTION: one timer, replaced on each call; 0 = now. */
 static int multi_timer_cb(CURLM *multi, long timeout_ms, void *arg)
 {
@@ -216,8 +225,7 @@ static int multi_timer_cb(CURLM *multi, long timeout_ms, void *arg)
 }
 
 /* CURLMOPT_SOCKETFUNCTION: an event per socket, re-armed on change. */
-static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp,
-                   void *sockp)
+static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp, void *sockp)
 {
   loop *L = cbp;
   sock *s = sockp;
@@ -252,7 +260,7 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp,
 static void usage(void)
 {
   fprintf(stderr, "usage: rawloop -n N -c C [-r RATE] [-H 'Name: value'] "
-                  "[--precise] [--name NAME] URL\n");
+                  "[--precise] [--max-secs S] [--name NAME] URL\n");
   exit(2);
 }
 
@@ -261,12 +269,14 @@ int main(int argc, char **argv)
   static const struct option longopts[] = {
       {"name", required_argument, NULL, 'N'},
       {"precise", no_argument, NULL, 'P'},
+      {"max-secs", required_argument, NULL, 'S'},
       {NULL, 0, NULL, 0}};
   loop L;
   bench_run run;
   bench_mark start;
   const char *name = "rawloop";
   int opt, precise = 0;
+  double max_secs = 0;
   long i;
 
   memset(&L, 0, sizeof L);
@@ -291,6 +301,9 @@ int main(int argc, char **argv)
       break;
     case 'P':
       precise = 1;
+      break;
+    case 'S':
+      max_secs = atof(optarg);
       break;
     default:
       usage();
@@ -320,6 +333,7 @@ int main(int argc, char **argv)
   }
   evtimer_assign(&L.timer, L.base, timer_cb, &L);
   evtimer_assign(&L.pace, L.base, pace_cb, &L);
+  evtimer_assign(&L.stop, L.base, stop_cb, &L);
   curl_multi_setopt(L.multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
   curl_multi_setopt(L.multi, CURLMOPT_SOCKETDATA, &L);
   curl_multi_setopt(L.multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
@@ -335,6 +349,12 @@ int main(int argc, char **argv)
 
   bench_mark_now(&start);
   L.t_first_us = start.wall_us;
+  if (max_secs > 0) {
+    struct timeval tv;
+    tv.tv_sec = (time_t)max_secs;
+    tv.tv_usec = (suseconds_t)((max_secs - (double)tv.tv_sec) * 1e6);
+    evtimer_add(&L.stop, &tv);
+  }
   feed(&L);
   event_base_dispatch(L.base);
 
@@ -352,6 +372,7 @@ int main(int argc, char **argv)
   curl_multi_cleanup(L.multi);
   event_del(&L.timer);
   event_del(&L.pace);
+  event_del(&L.stop);
   event_base_free(L.base);
   curl_slist_free_all(L.hdrs);
   free(L.slots);
