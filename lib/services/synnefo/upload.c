@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -46,8 +47,7 @@ struct up_op {
   void *ud;
 };
 
-static void
-up_free(up_op *op)
+static void up_free(up_op *op)
 {
   if (op->own_fd && op->fd >= 0)
     close(op->fd);
@@ -64,15 +64,13 @@ up_free(up_op *op)
   free(op);
 }
 
-static void
-up_end(up_op *op, const cmx_synnefo_result *r)
+static void up_end(up_op *op, const cmx_synnefo_result *r)
 {
   op->cb(op->c, r, op->ud);
   up_free(op);
 }
 
-static void
-up_fail(up_op *op, int code, long status, const char *msg)
+static void up_fail(up_op *op, int code, long status, const char *msg)
 {
   cmx_synnefo_result r;
   cmx_service_error se;
@@ -87,8 +85,7 @@ up_fail(up_op *op, int code, long status, const char *msg)
 static void put_done(cmx_call *call, const cmx_response *res, void *ud);
 static void pass_start(up_op *op);
 
-static int
-put_hashmap(up_op *op)
+static int put_hashmap(up_op *op)
 {
   json_object *body = json_object_new_object(), *arr = json_object_new_array();
   cmx_request *req;
@@ -102,7 +99,8 @@ put_hashmap(up_op *op)
     json_object_put(arr);
     return CMX_ENOMEM;
   }
-  json_object_object_add(body, "bytes", json_object_new_int64((int64_t)op->size));
+  json_object_object_add(body, "bytes",
+                         json_object_new_int64((int64_t)op->size));
   for (i = 0; i < op->nblocks; i++)
     json_object_array_add(arr, json_object_new_string(op->hexes + 65 * i));
   json_object_object_add(body, "hashes", arr);
@@ -129,8 +127,7 @@ put_hashmap(up_op *op)
   return cmx_submit(op->c->engine, req, put_done, op, NULL);
 }
 
-static int
-hash_index_map(up_op *op, json_object **out)
+static int hash_index_map(up_op *op, json_object **out)
 {
   json_object *m = json_object_new_object();
   size_t i;
@@ -144,8 +141,7 @@ hash_index_map(up_op *op, json_object **out)
   return CMX_OK;
 }
 
-static void
-put_done(cmx_call *call, const cmx_response *res, void *ud)
+static void put_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   up_op *op = ud;
   long status = cmx_response_status(res);
@@ -164,10 +160,12 @@ put_done(cmx_call *call, const cmx_response *res, void *ud)
     }
     etag = cmx_response_header(res, "etag");
     ver = cmx_response_header(res, "x-object-version");
-    json_object_object_add(out, "etag", json_object_new_string(etag ? etag : ""));
+    json_object_object_add(out, "etag",
+                           json_object_new_string(etag ? etag : ""));
     json_object_object_add(out, "x-object-version",
                            json_object_new_string(ver ? ver : ""));
-    json_object_object_add(out, "bytes", json_object_new_int64((int64_t)op->size));
+    json_object_object_add(out, "bytes",
+                           json_object_new_int64((int64_t)op->size));
     json_object_object_add(out, "blocks",
                            json_object_new_int64((int64_t)op->nblocks));
     json_object_object_add(out, "blocks_sent",
@@ -198,7 +196,8 @@ put_done(cmx_call *call, const cmx_response *res, void *ud)
       return;
     }
     for (i = 0; i < n; i++) {
-      const char *h = json_object_get_string(json_object_array_get_idx(missing, i));
+      const char *h =
+          json_object_get_string(json_object_array_get_idx(missing, i));
       if (!h || !json_object_object_get_ex(map, h, &ix)) {
         json_object_put(map);
         up_fail(op, CMX_EPROTO, status,
@@ -228,8 +227,7 @@ typedef struct post_ctx {
   size_t block;
 } post_ctx;
 
-static int
-post_block(up_op *op, size_t b)
+static int post_block(up_op *op, size_t b)
 {
   uint64_t off = (uint64_t)b * op->bs;
   uint64_t len = op->size - off < op->bs ? op->size - off : op->bs;
@@ -267,8 +265,7 @@ post_block(up_op *op, size_t b)
 
 static void pass_pump(up_op *op);
 
-static void
-pass_finished(up_op *op)
+static void pass_finished(up_op *op)
 {
   int rc;
 
@@ -297,8 +294,7 @@ pass_finished(up_op *op)
   pass_start(op);
 }
 
-static void
-post_done(cmx_call *call, const cmx_response *res, void *ud)
+static void post_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   post_ctx *pc = ud;
   up_op *op = pc->op;
@@ -324,36 +320,112 @@ post_done(cmx_call *call, const cmx_response *res, void *ud)
   } else {
     const cmx_service_error *se = cmx_response_service_error(res);
     snprintf(op->last_err, sizeof(op->last_err), "block %zu: %s", b,
-             se && se->message[0] ? se->message
-             : got                 ? "hash mismatch"
-                                   : cmx_response_detail(res)[0]
-                                         ? cmx_response_detail(res)
-                                         : "bad answer");
+             se && se->message[0]          ? se->message
+             : got                         ? "hash mismatch"
+             : cmx_response_detail(res)[0] ? cmx_response_detail(res)
+                                           : "bad answer");
     op->failed[op->nfailed++] = b;
   }
   pass_pump(op);
 }
 
-static void
-pass_pump(up_op *op)
+/* The engine sends a block straight from its file range, reading it with
+ * pread on the loop thread.  So that this read never waits on the disk,
+ * the range is first brought into the page cache on a worker thread:
+ * mincore() says whether it is already resident (it usually is, hashing
+ * has just read it); otherwise the worker reads it through. */
+typedef struct warm_job {
+  up_op *op;
+  size_t block;
+} warm_job;
+
+static void warm_work(void *ud)
+{
+  warm_job *w = ud;
+  up_op *op = w->op;
+  uint64_t off = (uint64_t)w->block * op->bs;
+  uint64_t len = op->size - off < op->bs ? op->size - off : op->bs;
+  long pg = sysconf(_SC_PAGESIZE);
+  uint64_t start, maplen, got = 0;
+  unsigned char *vec = NULL, buf[65536];
+  void *map;
+  size_t npages, i;
+  int resident = 0;
+
+  if (pg <= 0)
+    pg = 4096;
+  start = off - off % (uint64_t)pg;
+  maplen = off + len - start;
+  npages = (size_t)((maplen + (uint64_t)pg - 1) / (uint64_t)pg);
+  map =
+      mmap(NULL, (size_t)maplen, PROT_READ, MAP_SHARED, op->fd, (off_t)start);
+  if (map != MAP_FAILED) {
+    vec = malloc(npages);
+    if (vec && mincore(map, (size_t)maplen, (void *)vec) == 0) {
+      resident = 1;
+      for (i = 0; i < npages && resident; i++)
+        resident = vec[i] & 1;
+    }
+    free(vec);
+    munmap(map, (size_t)maplen);
+  }
+  while (!resident && got < len) {
+    size_t want = len - got < sizeof(buf) ? (size_t)(len - got) : sizeof(buf);
+    ssize_t n = pread(op->fd, buf, want, (off_t)(off + got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* the send will report it */
+    got += (uint64_t)n;
+  }
+}
+
+static void warm_done(cmx_engine *e, int code, void *ud)
+{
+  warm_job *w = ud;
+  up_op *op = w->op;
+  size_t b = w->block;
+  int rc = code;
+
+  (void)e;
+  free(w);
+  if (rc == CMX_OK)
+    rc = post_block(op, b);
+  if (rc != CMX_OK) {
+    snprintf(op->last_err, sizeof(op->last_err), "block %zu: %s", b,
+             cmx_strerror(rc));
+    op->failed[op->nfailed++] = b;
+    op->inflight--;
+    pass_pump(op);
+  }
+}
+
+static void pass_pump(up_op *op)
 {
   while (op->next < op->ntodo && op->inflight < op->c->max_parallel) {
     size_t b = op->todo[op->next++];
-    int rc = post_block(op, b);
+    warm_job *w = malloc(sizeof(*w));
+    int rc = w ? CMX_OK : CMX_ENOMEM;
+    if (w) {
+      w->op = op;
+      w->block = b;
+      rc = cmx_engine_work(op->c->engine, warm_work, warm_done, w);
+      if (rc != CMX_OK)
+        free(w);
+    }
     if (rc != CMX_OK) {
       snprintf(op->last_err, sizeof(op->last_err), "block %zu: %s", b,
                cmx_strerror(rc));
       op->failed[op->nfailed++] = b;
       continue;
     }
-    op->inflight++;
+    op->inflight++; /* warming, then sending */
   }
   if (op->next >= op->ntodo && op->inflight == 0)
     pass_finished(op);
 }
 
-static void
-pass_start(up_op *op)
+static void pass_start(up_op *op)
 {
   op->failed = calloc(op->ntodo ? op->ntodo : 1, sizeof(size_t));
   if (!op->failed) {
@@ -367,8 +439,7 @@ pass_start(up_op *op)
 
 /* ---- step 2: hashing on worker threads ------------------------------ */
 
-static void
-hash_work(void *ud)
+static void hash_work(void *ud)
 {
   hash_job *j = ud;
   up_op *op = j->op;
@@ -400,8 +471,7 @@ hash_work(void *ud)
   free(buf);
 }
 
-static void
-hash_done(cmx_engine *e, int code, void *ud)
+static void hash_done(cmx_engine *e, int code, void *ud)
 {
   hash_job *j = ud;
   up_op *op = j->op;
@@ -432,8 +502,7 @@ hash_done(cmx_engine *e, int code, void *ud)
     up_fail(op, rc, 0, cmx_strerror(rc));
 }
 
-static void
-start_hashing(up_op *op)
+static void start_hashing(up_op *op)
 {
   size_t i, njobs;
 
@@ -473,8 +542,7 @@ start_hashing(up_op *op)
 
 /* ---- step 1: container policy --------------------------------------- */
 
-static void
-info_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void info_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   up_op *op = ud;
   json_object *v;
@@ -525,8 +593,7 @@ info_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   start_hashing(op);
 }
 
-static void
-up_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
+static void up_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
 {
   up_op *op = ud;
   const char *acct;
@@ -543,8 +610,7 @@ up_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
     up_fail(op, CMX_ENOTFOUND, 0, c->err);
     return;
   }
-  p = cmx__syn_printf("%s/%s/%s", acct ? acct : "", op->container,
-                      op->object);
+  p = cmx__syn_printf("%s/%s/%s", acct ? acct : "", op->container, op->object);
   op->obj_url = p ? cmx_synnefo_join_url(op->base, p) : NULL;
   free(p);
   p = cmx__syn_printf("%s/%s", acct ? acct : "", op->container);
@@ -559,12 +625,11 @@ up_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
     up_fail(op, rc, 0, c->err);
 }
 
-int
-cmx_synnefo_upload_object(cmx_synnefo *c, const char *container,
-                          const char *object, int fd, const char *path,
-                          const cmx_synnefo_upload_opts *opts,
-                          cmx_synnefo_progress_fn progress, cmx_synnefo_cb cb,
-                          void *userdata)
+int cmx_synnefo_upload_object(cmx_synnefo *c, const char *container,
+                              const char *object, int fd, const char *path,
+                              const cmx_synnefo_upload_opts *opts,
+                              cmx_synnefo_progress_fn progress,
+                              cmx_synnefo_cb cb, void *userdata)
 {
   up_op *op;
   const char *ct;
