@@ -10,7 +10,10 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <event2/event.h>
 #include <json-c/json.h>
@@ -725,6 +728,158 @@ START_TEST(test_tls_needs_ca)
   cmx_engine_free(good);
   sim_free(s);
   event_base_free(base);
+  snprintf(u, sizeof(u), "%s/cert.pem", dir);
+  unlink(u);
+  snprintf(u, sizeof(u), "%s/key.pem", dir);
+  unlink(u);
+  rmdir(dir);
+}
+END_TEST
+
+/* ---- HTTP/2 ------------------------------------------------------------------ */
+
+typedef struct h2state {
+  int calls, ok, h2;
+} h2state;
+
+static void
+h2_done(cmx_call *call, const cmx_response *res, void *ud)
+{
+  h2state *h = ud;
+
+  (void)call;
+  h->calls++;
+  if (cmx_response_code(res) == CMX_OK && cmx_response_status(res) == 200)
+    h->ok++;
+  if (cmx_response_http_version(res) == 20)
+    h->h2++;
+}
+
+static int
+free_port(void)
+{
+  struct sockaddr_in a;
+  socklen_t len = sizeof(a);
+  int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+      getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+    port = ntohs(a.sin_port);
+  if (fd >= 0)
+    close(fd);
+  return port;
+}
+
+static int
+port_open(int port)
+{
+  struct sockaddr_in a;
+  int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
+
+  memset(&a, 0, sizeof(a));
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons((uint16_t)port);
+  ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+  if (fd >= 0)
+    close(fd);
+  return ok;
+}
+
+/* 200 calls, 50 at a time, to an HTTP/2 server (nghttpd, from Debian's
+ * nghttp2-server, which quickstart installs): every response comes over
+ * HTTP/2 and the calls share one or two multiplexed connections. */
+START_TEST(test_http2_multiplexing)
+{
+  struct event_base *base = event_base_new();
+  sim *s = sim_new(base);
+  char dir[] = "/tmp/cmx-h2-XXXXXX", www[128], file[160], key[160],
+       cert[160], portstr[16], u[256], *stats;
+  cmx_options *o;
+  cmx_engine *e;
+  h2state h = {0, 0, 0};
+  FILE *f;
+  pid_t pid;
+  int port, i;
+  struct json_object *j, *eng, *v;
+  const char *nghttpd =
+      access("/usr/sbin/nghttpd", X_OK) == 0 ? "/usr/sbin/nghttpd" : "nghttpd";
+
+  ck_assert_msg(access("/usr/sbin/nghttpd", X_OK) == 0 ||
+                    system("command -v nghttpd >/dev/null 2>&1") == 0,
+                "nghttpd (Debian package nghttp2-server) is needed for the "
+                "HTTP/2 test; ./quickstart installs it");
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  ck_assert_int_eq(sim_tls_init(s, dir), 0);
+  snprintf(www, sizeof(www), "%s/www", dir);
+  ck_assert_int_eq(mkdir(www, 0700), 0);
+  snprintf(file, sizeof(file), "%s/hello.json", www);
+  f = fopen(file, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("{\"hello\":\"h2\"}\n", f);
+  fclose(f);
+  snprintf(key, sizeof(key), "%s/key.pem", dir);
+  snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
+  port = free_port();
+  ck_assert_int_gt(port, 0);
+  snprintf(portstr, sizeof(portstr), "%d", port);
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    execlp(nghttpd, "nghttpd", "-a", "127.0.0.1", "-d", www, portstr, key,
+           cert, (char *)NULL);
+    _exit(127);
+  }
+  for (i = 0; i < 100 && !port_open(port); i++)
+    usleep(50000);
+  ck_assert_msg(port_open(port), "nghttpd did not start on port %d", port);
+
+  o = cmx_options_new();
+  cmx_options_set_ca_file(o, sim_tls_ca_file(s));
+  e = cmx_engine_new(base, o);
+  cmx_options_free(o);
+  cmx_lane_set_max_inflight(cmx_engine_lane(e, "h2"), 50);
+  snprintf(u, sizeof(u), "https://127.0.0.1:%d/hello.json", port);
+  for (i = 0; i < 200; i++) {
+    cmx_request *r = cmx_request_new("GET", u);
+    cmx_request_set_lane(r, "h2");
+    ck_assert_int_eq(cmx_submit(e, r, h2_done, &h, NULL), CMX_OK);
+  }
+  for (i = 0; i < 200 && h.calls < 200; i++) {
+    int flag = 0;
+    tu_run_until(base, &flag, 50);
+  }
+  stats = cmx_engine_stats_json(e);
+  kill(pid, SIGTERM);
+  waitpid(pid, NULL, 0);
+  ck_assert_int_eq(h.calls, 200);
+  ck_assert_int_eq(h.ok, 200);
+  ck_assert_int_eq(h.h2, 200);
+  j = json_tokener_parse(stats);
+  ck_assert(json_object_object_get_ex(j, "engine", &eng));
+  ck_assert(json_object_object_get_ex(eng, "connections_opened", &v));
+  printf("HTTP/2: 200 calls over %lld connection(s)\n",
+         (long long)json_object_get_int64(v));
+  ck_assert_int_ge(json_object_get_int64(v), 1);
+  ck_assert_int_le(json_object_get_int64(v), 2);
+  json_object_put(j);
+  free(stats);
+  cmx_engine_free(e);
+  sim_free(s);
+  event_base_free(base);
+  unlink(file);
+  rmdir(www);
+  unlink(key);
+  unlink(cert);
+  rmdir(dir);
 }
 END_TEST
 
@@ -1000,6 +1155,7 @@ engine_suite(void)
   tcase_add_test(tc, test_redirect_drops_secrets_cross_host);
   tcase_add_test(tc, test_log_never_has_secrets);
   tcase_add_test(tc, test_tls_needs_ca);
+  tcase_add_test(tc, test_http2_multiplexing);
   tcase_add_test(tc, test_post_from_four_threads);
   tcase_add_test(tc, test_own_loop_timers_work);
   tcase_add_test(tc, test_udp_send);

@@ -143,8 +143,20 @@ CMX_EXTERN int cmx_engine_post(cmx_engine *engine, cmx_post_fn fn,
                                void *userdata);
 
 /**
- * Statistics of every lane as a JSON text (counters and latency
- * percentiles).  Caller frees the string with free().  NULL on ENOMEM.
+ * Statistics as one JSON text; the caller frees it with free().  NULL on
+ * ENOMEM.  Shape:
+ *
+ *   {"engine": {"outstanding", "inflight", "lanes", "connections_opened"},
+ *    "lanes": [{"name", "queued", "inflight", "max_inflight",
+ *               "effective_max_inflight", "rate", "effective_rate",
+ *               "submitted", "attempts", "ok", "failed", "retried",
+ *               "http_429", "failed_by_code": {code name: n},
+ *               "queue_wait", "service_time", "total_time"}]}
+ *
+ * The three times are latency histograms, each {"count", "min_us",
+ * "mean_us", "p50_us", "p90_us", "p99_us", "p999_us", "max_us"}, from
+ * log-linear buckets (no samples are stored): a reported quantile is never
+ * below the true one and above it by less than 1/32.
  */
 CMX_EXTERN char *cmx_engine_stats_json(cmx_engine *engine);
 

@@ -182,9 +182,13 @@ CMX_EXTERN void *cmx_call_userdata(const cmx_call *call);
 /* ------------------------------------------------------------------ */
 /* Responses (valid during the completion callback)                     */
 
+/** CMX_OK, or the negative cmx_code the call ended with (see error.h). */
 CMX_EXTERN int cmx_response_code(const cmx_response *res);
 /** HTTP status of the last attempt, 0 when none arrived. */
 CMX_EXTERN long cmx_response_status(const cmx_response *res);
+/** HTTP version of the last attempt's response: 10, 11, 20 (HTTP/2,
+ *  negotiated over TLS when the server offers it) or 0 when none arrived. */
+CMX_EXTERN int cmx_response_http_version(const cmx_response *res);
 /** Header value (case-insensitive name; the last one when repeated), or
  *  NULL. */
 CMX_EXTERN const char *cmx_response_header(const cmx_response *res,

@@ -338,6 +338,20 @@ cmx__call_attempt_done(cmx_call *c, CURLcode rc)
   e->inflight_total--;
   c->state = CMX__S_IDLE;
   x->res.status = rc == CURLE_OK ? status : 0;
+  {
+    long v = 0;
+    if (curl_easy_getinfo(x->easy, CURLINFO_NUM_CONNECTS, &v) == CURLE_OK &&
+        v > 0)
+      e->connects += (uint64_t)v;
+    v = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &v);
+    x->res.http_version = rc != CURLE_OK                 ? 0
+                          : v == CURL_HTTP_VERSION_1_0   ? 10
+                          : v == CURL_HTTP_VERSION_1_1   ? 11
+                          : v == CURL_HTTP_VERSION_2_0   ? 20
+                          : v == CURL_HTTP_VERSION_3     ? 30
+                                                         : 0;
+  }
   if (to) {
     redirect(c, to, status);
     return;

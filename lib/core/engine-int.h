@@ -150,6 +150,7 @@ struct cmx_response {
   cmx_call *call;
   int code;
   long status;
+  int http_version; /* 10, 11, 20, 30; 0 = none */
   cmx__buf body;    /* memory sink / error bodies, NUL-terminated */
   cmx__buf headers; /* packed name\0value\0 */
   uint64_t sink_bytes;
@@ -271,6 +272,7 @@ struct cmx_engine {
   /* accounting */
   size_t outstanding;
   size_t inflight_total;
+  uint64_t connects; /* connections libcurl opened (CURLINFO_NUM_CONNECTS) */
   int depth;      /* nested entries into engine code from the loop */
   int freeing;    /* cmx_engine_free called while depth > 0 */
   int running;    /* cmx_engine_run in progress */

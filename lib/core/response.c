@@ -250,3 +250,9 @@ cmx_response_strdup(const cmx_response *cr, const char *s)
   r->strs[r->nstrs++] = d;
   return d;
 }
+
+int
+cmx_response_http_version(const cmx_response *r)
+{
+  return r ? r->http_version : 0;
+}

@@ -69,6 +69,7 @@ cmx_engine_stats_json(cmx_engine *e)
   add_u64(eng, "outstanding", e->outstanding);
   add_u64(eng, "inflight", e->inflight_total);
   add_u64(eng, "lanes", e->nlanes);
+  add_u64(eng, "connections_opened", e->connects);
   json_object_object_add(root, "engine", eng);
   for (l = e->lanes; l; l = l->all_next)
     json_object_array_add(lanes, lane_json(l));
