@@ -17,16 +17,14 @@
 #include "sim/sim.h"
 
 /* Run the loop until *flag != 0 or `ms` elapse. */
-static void
-on_limit(evutil_socket_t fd, short what, void *arg)
+static void on_limit(evutil_socket_t fd, short what, void *arg)
 {
   (void)fd;
   (void)what;
   *(int *)arg = 1;
 }
 
-static int
-tu_run_until(struct event_base *base, const int *flag, unsigned ms)
+static int tu_run_until(struct event_base *base, const int *flag, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -43,8 +41,7 @@ tu_run_until(struct event_base *base, const int *flag, unsigned ms)
 
 /* ---- sans-I/O ----------------------------------------------------- */
 
-static const char *
-cpath(const char *url)
+static const char *cpath(const char *url)
 {
   static char out[256];
 
@@ -64,8 +61,7 @@ START_TEST(test_canonical_paths)
   ck_assert_str_eq(cpath("/incidents/count"), "/incidents/count");
   ck_assert_str_eq(cpath("/users/P1/contact_methods/C2?x=1"),
                    "/users/{id}/contact_methods/{contact_method_id}");
-  ck_assert_str_eq(cpath("/teams/T1/users/U1"),
-                   "/teams/{id}/users/{user_id}");
+  ck_assert_str_eq(cpath("/teams/T1/users/U1"), "/teams/{id}/users/{user_id}");
   ck_assert_str_eq(cpath("/audit/records"), "/audit/records");
   ck_assert_str_eq(cpath("/users/P1/future"), "(error)");
   ck_assert_str_eq(cpath("https://evil.example.com/users"), "(error)");
@@ -76,8 +72,7 @@ START_TEST(test_canonical_paths)
 }
 END_TEST
 
-static void
-wr(const char *m, const char *p, const char *req, const char *res)
+static void wr(const char *m, const char *p, const char *req, const char *res)
 {
   char a[64], b[64];
 
@@ -92,8 +87,7 @@ START_TEST(test_wrappers)
   wr("POST", "/users", "user", "user");
   wr("GET", "/users/{id}", "user", "user");
   wr("PUT", "/users/{id}", "user", "user");
-  wr("POST", "/escalation_policies", "escalation_policy",
-     "escalation_policy");
+  wr("POST", "/escalation_policies", "escalation_policy", "escalation_policy");
   wr("POST", "/incidents/{id}/notes", "note", "note");
   wr("GET", "/incidents/{id}/notes", "notes", "notes");
   wr("GET", "/users/{id}/contact_methods/{contact_method_id}",
@@ -133,8 +127,7 @@ START_TEST(test_event_bodies)
   memset(&e, 0, sizeof(e));
   e.summary = "disk full";
   e.source = "host1";
-  o = cmx_pagerduty_event_body("R0UTINGKEY", "trigger", &e, err,
-                               sizeof(err));
+  o = cmx_pagerduty_event_body("R0UTINGKEY", "trigger", &e, err, sizeof(err));
   ck_assert_ptr_nonnull(o);
   ck_assert(json_object_object_get_ex(o, "payload", &p));
   ck_assert(json_object_object_get_ex(p, "severity", &v));
@@ -148,31 +141,31 @@ START_TEST(test_event_bodies)
   json_object_put(o);
 
   e.severity = "fatal";
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "severity"));
   e.severity = "info";
   memset(big, 'x', 1025);
   big[1025] = '\0';
   e.summary = big;
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "summary"));
   big[1024] = '\0';
-  ck_assert_ptr_nonnull(o = cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                                     sizeof(err)));
+  ck_assert_ptr_nonnull(
+      o = cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   json_object_put(o);
   e.summary = "s";
   memset(big, 'k', 256);
   big[256] = '\0';
   e.dedup_key = big;
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "dedup_key"));
   e.dedup_key = NULL;
   e.source = NULL;
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "source"));
   e.source = "src";
   /* body > 512 KB */
@@ -185,19 +178,19 @@ START_TEST(test_event_bodies)
     free(huge);
   }
   e.custom_details = cd;
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "512 KB"));
   json_object_put(cd);
   e.custom_details = NULL;
   /* acknowledge needs a dedup key */
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "acknowledge", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "acknowledge", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "dedup_key"));
-  ck_assert_ptr_null(cmx_pagerduty_event_body("K", "explode", &e, err,
-                                              sizeof(err)));
-  ck_assert_ptr_null(cmx_pagerduty_event_body("", "trigger", &e, err,
-                                              sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("K", "explode", &e, err, sizeof(err)));
+  ck_assert_ptr_null(
+      cmx_pagerduty_event_body("", "trigger", &e, err, sizeof(err)));
   ck_assert_ptr_nonnull(strstr(err, "routing_key"));
 
   memset(&c, 0, sizeof(c));
@@ -228,8 +221,17 @@ typedef struct env {
   char url[128];
 } env;
 
-static void
-env_up(env *t, const char *const *config)
+static void tu_log(cmx_log_level level, const char *msg, void *ud)
+{
+  struct timeval tv;
+
+  (void)ud;
+  evutil_gettimeofday(&tv, NULL);
+  fprintf(stderr, "%ld.%03ld [%d] %s\n", (long)tv.tv_sec % 1000,
+          (long)tv.tv_usec / 1000, (int)level, msg);
+}
+
+static void env_up(env *t, const char *const *config)
 {
   char err[256];
 
@@ -247,7 +249,15 @@ env_up(env *t, const char *const *config)
   ck_assert_int_eq(sim_pagerduty_attach(t->svc), 0);
   ck_assert_int_eq(sim_generic_attach(t->svc), 0); /* /echo */
   snprintf(t->url, sizeof(t->url), "%s", sim_service_url(t->svc));
-  t->engine = cmx_engine_new(t->base, NULL);
+  {
+    cmx_options *o = cmx_options_new();
+    const char *dbg = getenv("PD_DEBUG");
+
+    if (dbg && atoi(dbg) >= 2)
+      cmx_options_set_log(o, CMX_LOG_DEBUG, tu_log, t);
+    t->engine = cmx_engine_new(t->base, o);
+    cmx_options_free(o);
+  }
   ck_assert_ptr_nonnull(t->engine);
   t->pd = cmx_pagerduty_new(t->engine, TOKEN, CMX_PAGERDUTY_AUTH_TOKEN, err,
                             sizeof(err));
@@ -260,8 +270,7 @@ env_up(env *t, const char *const *config)
   ck_assert_int_eq(cmx_pagerduty_events_set_rate(t->ev, 0, 0), CMX_OK);
 }
 
-static void
-env_down(env *t)
+static void env_down(env *t)
 {
   cmx_pagerduty_free(t->pd);
   cmx_pagerduty_events_free(t->ev);
@@ -281,8 +290,7 @@ typedef struct rec {
   unsigned attempts;
 } rec;
 
-static void
-record(rec *r, const cmx_pagerduty_result *res)
+static void record(rec *r, const cmx_pagerduty_result *res)
 {
   r->calls++;
   r->code = res->code;
@@ -305,36 +313,33 @@ record(rec *r, const cmx_pagerduty_result *res)
   r->attempts = res->response ? cmx_response_attempts(res->response) : 0;
 }
 
-static void
-on_rest(cmx_pagerduty *pd, const cmx_pagerduty_result *res, void *ud)
+static void on_rest(cmx_pagerduty *pd, const cmx_pagerduty_result *res,
+                    void *ud)
 {
   (void)pd;
   record(ud, res);
 }
 
-static void
-on_ev(cmx_pagerduty_events *ev, const cmx_pagerduty_result *res, void *ud)
+static void on_ev(cmx_pagerduty_events *ev, const cmx_pagerduty_result *res,
+                  void *ud)
 {
   (void)ev;
   record(ud, res);
 }
 
-static void
-wait_rec(env *t, rec *r, unsigned ms)
+static void wait_rec(env *t, rec *r, unsigned ms)
 {
   tu_run_until(t->base, &r->calls, ms);
   ck_assert_int_eq(r->calls, 1);
 }
 
-static void
-rec_clear(rec *r)
+static void rec_clear(rec *r)
 {
   json_object_put(r->value);
   memset(r, 0, sizeof(*r));
 }
 
-static int64_t
-route_count(env *t, const char *name)
+static int64_t route_count(env *t, const char *name)
 {
   struct json_object *st = sim_stats_json(t->sim), *v;
   int64_t n = 0;
@@ -343,7 +348,8 @@ route_count(env *t, const char *name)
     n = json_object_get_int64(v);
   else {
     /* counters may sit under a sub-object */
-    json_object_object_foreach(st, k, sub) {
+    json_object_object_foreach(st, k, sub)
+    {
       (void)k;
       if (json_object_is_type(sub, json_type_object) &&
           json_object_object_get_ex(sub, name, &v))
@@ -370,8 +376,9 @@ START_TEST(test_headers_and_params)
   json_object_object_add(params, "statuses", a);
   json_object_object_add(params, "limit", json_object_new_int(7));
   json_object_object_add(params, "q", json_object_new_string("a b&c"));
-  ck_assert_int_eq(cmx_pagerduty_request(t.pd, "GET", "/echo", params, NULL,
-                                         on_rest, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_request(t.pd, "GET", "/echo", params, NULL, on_rest, &r),
+      CMX_OK);
   json_object_put(params);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
@@ -393,19 +400,23 @@ START_TEST(test_headers_and_params)
   rec_clear(&r);
 
   /* refused before I/O */
-  ck_assert_int_eq(cmx_pagerduty_request(t.pd, "PATCH", "/users", NULL, NULL,
-                                         on_rest, &r), CMX_EINVAL);
+  ck_assert_int_eq(
+      cmx_pagerduty_request(t.pd, "PATCH", "/users", NULL, NULL, on_rest, &r),
+      CMX_EINVAL);
   ck_assert_ptr_nonnull(strstr(cmx_pagerduty_last_error(t.pd), "PATCH"));
   ck_assert_int_eq(cmx_pagerduty_request(t.pd, "GET",
                                          "https://other.example.com/users",
                                          NULL, NULL, on_rest, &r),
                    CMX_EINVAL);
-  ck_assert_int_eq(cmx_pagerduty_rget(t.pd, "/users/P1/future", NULL, on_rest,
-                                      &r), CMX_EINVAL);
-  ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "/users/P1", NULL, NULL,
-                                          NULL, on_rest, &r), CMX_EINVAL);
-  ck_assert_int_eq(cmx_pagerduty_iter_cursor(t.pd, "/users", NULL, NULL,
-                                             NULL, on_rest, &r), CMX_EINVAL);
+  ck_assert_int_eq(
+      cmx_pagerduty_rget(t.pd, "/users/P1/future", NULL, on_rest, &r),
+      CMX_EINVAL);
+  ck_assert_int_eq(
+      cmx_pagerduty_iter_all(t.pd, "/users/P1", NULL, NULL, NULL, on_rest, &r),
+      CMX_EINVAL);
+  ck_assert_int_eq(
+      cmx_pagerduty_iter_cursor(t.pd, "/users", NULL, NULL, NULL, on_rest, &r),
+      CMX_EINVAL);
   ck_assert_int_eq(r.calls, 0);
   env_down(&t);
 }
@@ -420,8 +431,8 @@ START_TEST(test_wrapped_crud)
 
   env_up(&t, NULL);
   /* rget: unwrapped entity */
-  ck_assert_int_eq(cmx_pagerduty_rget(t.pd, "users/PU000001", NULL, on_rest,
-                                      &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_rget(t.pd, "users/PU000001", NULL, on_rest, &r), CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert(json_object_object_get_ex(r.value, "email", &v));
@@ -465,7 +476,8 @@ START_TEST(test_wrapped_crud)
 
   /* 204 endpoint: value NULL, OK */
   ck_assert_int_eq(cmx_pagerduty_rput(t.pd, "/teams/PT000001/users/PU000001",
-                                      NULL, on_rest, &r), CMX_OK);
+                                      NULL, on_rest, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(r.status, 204);
@@ -556,9 +568,8 @@ typedef struct order {
   size_t n;
 } order;
 
-static int
-check_order(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
-            void *ud)
+static int check_order(cmx_pagerduty *pd, struct json_object *item, size_t n,
+                       long total, void *ud)
 {
   order *o = ud;
   struct json_object *v;
@@ -575,8 +586,8 @@ check_order(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
   return 0;
 }
 
-static void
-on_iter_done(cmx_pagerduty *pd, const cmx_pagerduty_result *res, void *ud)
+static void on_iter_done(cmx_pagerduty *pd, const cmx_pagerduty_result *res,
+                         void *ud)
 {
   (void)pd;
   record(ud, res);
@@ -609,8 +620,9 @@ START_TEST(test_iter_3000_users)
   rec_clear(&r);
 
   /* sequential list_all */
-  ck_assert_int_eq(cmx_pagerduty_list_all(t.pd, "users", NULL, &seq,
-                                          on_iter_done, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_list_all(t.pd, "users", NULL, &seq, on_iter_done, &r),
+      CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(json_object_array_length(r.value), 3000);
@@ -618,7 +630,8 @@ START_TEST(test_iter_3000_users)
 
   /* dict_all by email */
   ck_assert_int_eq(cmx_pagerduty_dict_all(t.pd, "users", NULL, "email", NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(json_object_object_length(r.value), 3000);
@@ -641,7 +654,8 @@ START_TEST(test_iter_cap)
   json_object_object_add(params, "offset", json_object_new_int(9700));
   /* parallel */
   ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "users", params, NULL, NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_uint_eq(r.count, 300);
@@ -651,7 +665,8 @@ START_TEST(test_iter_cap)
   rec_clear(&r);
   /* sequential */
   ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "users", params, &seq, NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_uint_eq(r.count, 300);
@@ -661,7 +676,8 @@ START_TEST(test_iter_cap)
   before = route_count(&t, "pagerduty GET /users");
   json_object_object_add(params, "offset", json_object_new_int(9950));
   ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "users", params, NULL, NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   ck_assert_int_eq(r.calls, 0); /* never from inside the call */
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
@@ -684,7 +700,8 @@ START_TEST(test_iter_empty_more)
 
   env_up(&t, cfg);
   ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "users", NULL, &seq, NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_EPROTO);
   ck_assert_uint_eq(r.count, 100);
@@ -703,7 +720,8 @@ START_TEST(test_cursor)
 
   env_up(&t, cfg);
   ck_assert_int_eq(cmx_pagerduty_list_all(t.pd, "audit/records", NULL, NULL,
-                                          on_iter_done, &r), CMX_OK);
+                                          on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_int_eq(json_object_array_length(r.value), 250);
@@ -731,7 +749,8 @@ START_TEST(test_find_persist)
   env_up(&t, cfg);
   cmx_pagerduty_set_default_from(t.pd, "admin@example.com");
   ck_assert_int_eq(cmx_pagerduty_find(t.pd, "users", "USER42@example.COM",
-                                      "email", NULL, on_rest, &r), CMX_OK);
+                                      "email", NULL, on_rest, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_ptr_nonnull(r.value);
@@ -739,7 +758,8 @@ START_TEST(test_find_persist)
   ck_assert_str_eq(json_object_get_string(v), "PU000042");
   rec_clear(&r);
   ck_assert_int_eq(cmx_pagerduty_find(t.pd, "users", "nobody@example.com",
-                                      "email", NULL, on_rest, &r), CMX_OK);
+                                      "email", NULL, on_rest, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   ck_assert_ptr_null(r.value);
@@ -747,8 +767,9 @@ START_TEST(test_find_persist)
 
   /* persist: create */
   vals = json_tokener_parse("{\"email\":\"z@b.c\",\"name\":\"Zed\"}");
-  ck_assert_int_eq(cmx_pagerduty_persist(t.pd, "users", "email", vals, 0,
-                                         on_rest, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_persist(t.pd, "users", "email", vals, 0, on_rest, &r),
+      CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   json_object_object_get_ex(r.value, "id", &v);
@@ -757,24 +778,27 @@ START_TEST(test_find_persist)
   posts = route_count(&t, "pagerduty POST /users");
   ck_assert_int_eq(posts, 1);
   /* again: found, no write */
-  ck_assert_int_eq(cmx_pagerduty_persist(t.pd, "users", "email", vals, 0,
-                                         on_rest, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_persist(t.pd, "users", "email", vals, 0, on_rest, &r),
+      CMX_OK);
   wait_rec(&t, &r, 10000);
   json_object_object_get_ex(r.value, "id", &v);
   ck_assert_str_eq(json_object_get_string(v), id);
   rec_clear(&r);
   ck_assert_int_eq(route_count(&t, "pagerduty POST /users"), 1);
   /* update, unchanged: no PUT */
-  ck_assert_int_eq(cmx_pagerduty_persist(t.pd, "users", "email", vals, 1,
-                                         on_rest, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_persist(t.pd, "users", "email", vals, 1, on_rest, &r),
+      CMX_OK);
   wait_rec(&t, &r, 10000);
   rec_clear(&r);
   puts = route_count(&t, "pagerduty PUT /users/*");
   ck_assert_int_eq(puts, 0);
   /* update, changed: PUT */
   json_object_object_add(vals, "name", json_object_new_string("Zed Two"));
-  ck_assert_int_eq(cmx_pagerduty_persist(t.pd, "users", "email", vals, 1,
-                                         on_rest, &r), CMX_OK);
+  ck_assert_int_eq(
+      cmx_pagerduty_persist(t.pd, "users", "email", vals, 1, on_rest, &r),
+      CMX_OK);
   wait_rec(&t, &r, 10000);
   ck_assert_int_eq(r.code, CMX_OK);
   json_object_object_get_ex(r.value, "name", &v);
@@ -784,8 +808,9 @@ START_TEST(test_find_persist)
   json_object_put(vals);
   /* bad values */
   vals = json_tokener_parse("{\"name\":\"x\"}");
-  ck_assert_int_eq(cmx_pagerduty_persist(t.pd, "users", "email", vals, 0,
-                                         on_rest, &r), CMX_EINVAL);
+  ck_assert_int_eq(
+      cmx_pagerduty_persist(t.pd, "users", "email", vals, 0, on_rest, &r),
+      CMX_EINVAL);
   ck_assert_ptr_nonnull(strstr(cmx_pagerduty_last_error(t.pd), "email"));
   json_object_put(vals);
   env_down(&t);
@@ -835,7 +860,8 @@ START_TEST(test_multi_update_600)
   json_object_array_add(sts, json_object_new_string("acknowledged"));
   json_object_object_add(params, "statuses[]", sts);
   ck_assert_int_eq(cmx_pagerduty_iter_all(t.pd, "incidents", params, NULL,
-                                          NULL, on_iter_done, &r), CMX_OK);
+                                          NULL, on_iter_done, &r),
+                   CMX_OK);
   wait_rec(&t, &r, 30000);
   ck_assert_uint_eq(r.count, 600);
   rec_clear(&r);
@@ -858,8 +884,9 @@ START_TEST(test_rate_limit)
   sim_config_set(t.sim, "pagerduty.rest_limit", "5");
   sim_config_set(t.sim, "pagerduty.rest_window_ms", "1000");
   for (i = 0; i < 12; i++)
-    ck_assert_int_eq(cmx_pagerduty_rget(t.pd, "users/PU000001", NULL,
-                                        on_rest, &r[i]), CMX_OK);
+    ck_assert_int_eq(
+        cmx_pagerduty_rget(t.pd, "users/PU000001", NULL, on_rest, &r[i]),
+        CMX_OK);
   for (i = 0; i < 12; i++) {
     wait_rec(&t, &r[i], 30000);
     ck_assert_int_eq(r[i].code, CMX_OK);
@@ -875,8 +902,9 @@ START_TEST(test_rate_limit)
   p.max_wait_ms = 100;
   ck_assert_int_eq(cmx_pagerduty_set_retry(t.pd, &p), CMX_OK);
   for (i = 0; i < 2; i++)
-    ck_assert_int_eq(cmx_pagerduty_rget(t.pd, "users/PU000001", NULL,
-                                        on_rest, &r[i]), CMX_OK);
+    ck_assert_int_eq(
+        cmx_pagerduty_rget(t.pd, "users/PU000001", NULL, on_rest, &r[i]),
+        CMX_OK);
   for (i = 0; i < 2; i++)
     wait_rec(&t, &r[i], 30000);
   ck_assert(r[0].code == CMX_ERATELIMIT || r[1].code == CMX_ERATELIMIT);
@@ -938,8 +966,8 @@ START_TEST(test_events_flow)
   /* invalid: refused before I/O */
   e.severity = "bad";
   ck_assert_int_eq(cmx_pagerduty_trigger(t.ev, &e, on_ev, &r), CMX_EINVAL);
-  ck_assert_ptr_nonnull(strstr(cmx_pagerduty_events_last_error(t.ev),
-                               "severity"));
+  ck_assert_ptr_nonnull(
+      strstr(cmx_pagerduty_events_last_error(t.ev), "severity"));
   ck_assert_int_eq(cmx_pagerduty_acknowledge(t.ev, NULL, on_ev, &r),
                    CMX_EINVAL);
   ck_assert_int_eq(r.calls, 0);
@@ -1004,8 +1032,8 @@ typedef struct mix {
   int done, ok;
 } mix;
 
-static void
-on_mix(cmx_pagerduty_events *ev, const cmx_pagerduty_result *res, void *ud)
+static void on_mix(cmx_pagerduty_events *ev, const cmx_pagerduty_result *res,
+                   void *ud)
 {
   mix *m = ud;
 
@@ -1069,10 +1097,16 @@ START_TEST(test_events_fault_mix)
   while (m.done < 2000) {
     int flag = 0;
     tu_run_until(t.base, &flag, 1000);
-    if (getenv("PD_DEBUG"))
-      fprintf(stderr, "t=%ds done=%d queued=%zu inflight=%u\n", all + 1,
-              m.done, cmx_lane_queued(cmx_pagerduty_events_lane(t.ev)),
-              cmx_lane_inflight(cmx_pagerduty_events_lane(t.ev)));
+    if (getenv("PD_DEBUG")) {
+      char *js = all == 3 ? cmx_engine_stats_json(t.engine) : NULL;
+
+      fprintf(stderr, "t=%ds done=%d queued=%zu inflight=%u out=%zu %s\n",
+              all + 1, m.done,
+              cmx_lane_queued(cmx_pagerduty_events_lane(t.ev)),
+              cmx_lane_inflight(cmx_pagerduty_events_lane(t.ev)),
+              cmx_engine_outstanding(t.engine), js ? js : "");
+      free(js);
+    }
     if (++all > 60) /* 60 s */
       break;
   }
@@ -1087,8 +1121,7 @@ START_TEST(test_events_fault_mix)
 }
 END_TEST
 
-static Suite *
-suite(void)
+static Suite *suite(void)
 {
   Suite *s = suite_create("pagerduty");
   TCase *tc = tcase_create("sans-io");
@@ -1117,8 +1150,7 @@ suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(suite());
   int failed;
