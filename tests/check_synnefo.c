@@ -260,6 +260,49 @@ START_TEST(test_block_hash_vectors)
 }
 END_TEST
 
+/* The table above agrees with tests/data/synnefo/vectors.txt, written by
+ * vectors.py from Python's hashlib alone (no project code). */
+START_TEST(test_vectors_file)
+{
+  const char *dir = getenv("CMX_TESTDATA");
+  char path[1024], line[512], name[32], merkle[65], h0[65];
+  unsigned long bytes, nblocks;
+  size_t v, seen = 0;
+  FILE *f;
+
+  if (!dir) {
+    fprintf(stderr, "check_synnefo: CMX_TESTDATA unset, vectors.txt not "
+                    "compared\n");
+    return;
+  }
+  snprintf(path, sizeof(path), "%s/synnefo/vectors.txt", dir);
+  f = fopen(path, "r");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  while (fgets(line, sizeof(line), f)) {
+    if (sscanf(line, "%31s %lu %lu %64s %64s", name, &bytes, &nblocks, merkle,
+               h0) != 5)
+      continue;
+    if (strcmp(name, "empty") == 0) {
+      ck_assert_uint_eq(nblocks, 0);
+      ck_assert_str_eq(merkle, E3B0);
+      seen++;
+      continue;
+    }
+    for (v = 0; v < 3; v++) {
+      if (strcmp(name, vecs[v].name) != 0)
+        continue;
+      ck_assert_uint_eq(bytes, vecs[v].bytes);
+      ck_assert_uint_eq(nblocks, vecs[v].nblocks);
+      ck_assert_str_eq(merkle, vecs[v].merkle);
+      ck_assert_str_eq(h0, vecs[v].h0);
+      seen++;
+    }
+  }
+  fclose(f);
+  ck_assert_uint_eq(seen, 4);
+}
+END_TEST
+
 START_TEST(test_hash_fd_vectors)
 {
   unsigned char *d = malloc(64 * 1024);
@@ -1391,6 +1434,7 @@ static Suite *synnefo_suite(void)
   tcase_set_timeout(big, 120);
   tcase_add_test(pure, test_block_hash_vectors);
   tcase_add_test(pure, test_hash_fd_vectors);
+  tcase_add_test(pure, test_vectors_file);
   tcase_add_test(pure, test_urls);
   tcase_add_test(pure, test_catalog);
   tcase_add_test(pure, test_fault_parse);
