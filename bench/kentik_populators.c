@@ -32,8 +32,7 @@
 
 #include "sim/sim.h"
 
-static double
-now_s(void)
+static double now_s(void)
 {
   struct timespec ts;
 
@@ -41,8 +40,7 @@ now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static long
-peak_rss_kb(void)
+static long peak_rss_kb(void)
 {
   struct rusage ru;
 
@@ -50,8 +48,7 @@ peak_rss_kb(void)
   return ru.ru_maxrss;
 }
 
-static long
-rss_now_kb(void)
+static long rss_now_kb(void)
 {
   long pages = 0, res = 0;
   FILE *f = fopen("/proc/self/statm", "r");
@@ -65,8 +62,7 @@ rss_now_kb(void)
 }
 
 /* The child: a simulator until killed. */
-static void
-run_sim(int wfd)
+static void run_sim(int wfd)
 {
   struct event_base *base = event_base_new();
   sim *s = base ? sim_new(base) : NULL;
@@ -95,8 +91,7 @@ typedef struct st {
   char detail[600];
 } st;
 
-static void
-on_submit(const cmx_kentik_submit_result *r, void *ud)
+static void on_submit(const cmx_kentik_submit_result *r, void *ud)
 {
   st *s = ud;
 
@@ -107,9 +102,8 @@ on_submit(const cmx_kentik_submit_result *r, void *ud)
   snprintf(s->detail, sizeof(s->detail), "%s", r->detail);
 }
 
-static void
-on_status(int code, const cmx_kentik_status *status, const char *detail,
-          void *ud)
+static void on_status(int code, const cmx_kentik_status *status,
+                      const char *detail, void *ud)
 {
   st *s = ud;
 
@@ -119,8 +113,7 @@ on_status(int code, const cmx_kentik_status *status, const char *detail,
   snprintf(s->detail, sizeof(s->detail), "%s", detail);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   long n = argc > 1 ? atol(argv[1]) : 1000000;
   size_t limit = argc > 2 ? (size_t)atol(argv[2]) : CMX_KENTIK_PART_LIMIT;
@@ -182,9 +175,10 @@ main(int argc, char **argv)
   nparts = cmx_kentik_plan_parts(plan);
   json = 0;
   for (i = 0; i < nparts; i++) {
-    if (cmx_kentik_plan_part(plan, i, i ? "6659fbfc-3f08-42ee-998c-"
-                                          "9109f650f4b7"
-                                        : "",
+    if (cmx_kentik_plan_part(plan, i,
+                             i ? "6659fbfc-3f08-42ee-998c-"
+                                 "9109f650f4b7"
+                               : "",
                              &buf, &cap, &len) != CMX_OK ||
         len > limit) {
       fprintf(stderr, "part %zu failed\n", i);
@@ -247,8 +241,7 @@ main(int argc, char **argv)
          (double)json / 1e6 / t_split);
   printf("  submit          %.3f s for %zu parts, %.0f MB/s on the wire "
          "(simulator parsing included)\n",
-         t_submit, s.parts ? s.parts : nparts,
-         (double)json / 1e6 / t_submit);
+         t_submit, s.parts ? s.parts : nparts, (double)json / 1e6 / t_submit);
   printf("  apply (sim)     %.3f s, %ld populators applied\n", t_apply,
          s.applied);
   printf("  peak RSS        %ld kB = %.2f x the batch JSON (goal <= 2)\n",

@@ -28,8 +28,7 @@ typedef struct kdemo {
   uint64_t t_sites, t_site, t_part, t_tags, t_dev, t_wait;
 } kdemo;
 
-static void
-done_one(kdemo *d)
+static void done_one(kdemo *d)
 {
   if (--d->open == 0) {
     cmx_kentik_free(d->k);
@@ -37,9 +36,8 @@ done_one(kdemo *d)
   }
 }
 
-static void
-on_sites(int code, const cmx_kentik_site *s, size_t n, const char *detail,
-         void *ud)
+static void on_sites(int code, const cmx_kentik_site *s, size_t n,
+                     const char *detail, void *ud)
 {
   kdemo *d = ud;
 
@@ -52,9 +50,8 @@ on_sites(int code, const cmx_kentik_site *s, size_t n, const char *detail,
   done_one(d);
 }
 
-static void
-on_site(int code, const cmx_kentik_site *s, size_t n, const char *detail,
-        void *ud)
+static void on_site(int code, const cmx_kentik_site *s, size_t n,
+                    const char *detail, void *ud)
 {
   kdemo *d = ud;
 
@@ -68,9 +65,8 @@ on_site(int code, const cmx_kentik_site *s, size_t n, const char *detail,
   done_one(d);
 }
 
-static void
-on_progress(size_t part, size_t total, size_t bytes, const char *guid,
-            void *ud)
+static void on_progress(size_t part, size_t total, size_t bytes,
+                        const char *guid, void *ud)
 {
   kdemo *d = ud;
   uint64_t now = cmx_engine_now(d->e);
@@ -83,8 +79,8 @@ on_progress(size_t part, size_t total, size_t bytes, const char *guid,
   d->t_part = now;
 }
 
-static void
-on_wait(int code, const cmx_kentik_status *st, const char *detail, void *ud)
+static void on_wait(int code, const cmx_kentik_status *st, const char *detail,
+                    void *ud)
 {
   kdemo *d = ud;
 
@@ -98,8 +94,7 @@ on_wait(int code, const cmx_kentik_status *st, const char *detail, void *ud)
   done_one(d);
 }
 
-static void
-on_pop(const cmx_kentik_submit_result *r, void *ud)
+static void on_pop(const cmx_kentik_submit_result *r, void *ud)
 {
   kdemo *d = ud;
 
@@ -114,15 +109,13 @@ on_pop(const cmx_kentik_submit_result *r, void *ud)
   demo_note(d->t, "kentik", "%d populators sent in %zu parts, batch %s",
             POPULATORS, r->parts_total, r->guid);
   d->t_wait = cmx_engine_now(d->e);
-  if (cmx_kentik_batch_wait(d->k, r->guid, 200, 20000, on_wait, d) !=
-      CMX_OK) {
+  if (cmx_kentik_batch_wait(d->k, r->guid, 200, 20000, on_wait, d) != CMX_OK) {
     demo_note(d->t, "kentik", "wait could not start");
     done_one(d);
   }
 }
 
-static void
-on_tags(const cmx_kentik_submit_result *r, void *ud)
+static void on_tags(const cmx_kentik_submit_result *r, void *ud)
 {
   kdemo *d = ud;
 
@@ -136,9 +129,8 @@ on_tags(const cmx_kentik_submit_result *r, void *ud)
   done_one(d);
 }
 
-static void
-on_dev(int code, const cmx_kentik_device_info *dev, const char *detail,
-       void *ud)
+static void on_dev(int code, const cmx_kentik_device_info *dev,
+                   const char *detail, void *ud)
 {
   kdemo *d = ud;
 
@@ -151,8 +143,7 @@ on_dev(int code, const cmx_kentik_device_info *dev, const char *detail,
   done_one(d);
 }
 
-static cmx_kentik_batch *
-populators(void)
+static cmx_kentik_batch *populators(void)
 {
   cmx_kentik_batch *b = cmx_kentik_batch_new(1);
   char val[32], ip[32];
@@ -173,14 +164,12 @@ populators(void)
   return b;
 }
 
-static cmx_kentik_batch *
-tags(void)
+static cmx_kentik_batch *tags(void)
 {
   cmx_kentik_batch *b = cmx_kentik_batch_new(1);
   cmx_kentik_criteria *web = cmx_kentik_criteria_new("either", NULL, 0);
   cmx_kentik_criteria *dns = cmx_kentik_criteria_new("either", NULL, 0);
-  int ok = b && web && dns &&
-           cmx_kentik_add_port(web, 443) == CMX_OK &&
+  int ok = b && web && dns && cmx_kentik_add_port(web, 443) == CMX_OK &&
            cmx_kentik_add_ip_address(web, "10.0.1.0/24") == CMX_OK &&
            cmx_kentik_add_port(dns, 53) == CMX_OK &&
            cmx_kentik_add_protocol(dns, 17) == CMX_OK &&
@@ -196,8 +185,7 @@ tags(void)
   return b;
 }
 
-int
-demo_kentik(cmx_engine *engine, const char *base_url, demo_tally *t)
+int demo_kentik(cmx_engine *engine, const char *base_url, demo_tally *t)
 {
   static const char *const ips[] = {"192.0.2.10"};
   cmx_kentik_device dev;

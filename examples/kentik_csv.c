@@ -14,8 +14,7 @@
 #include "kentik_util.h"
 
 /* Parse "a" or "a-b" into two numbers. */
-static int
-range(const char *s, long long *a, long long *b)
+static int range(const char *s, long long *a, long long *b)
 {
   char *end;
 
@@ -33,8 +32,7 @@ range(const char *s, long long *a, long long *b)
   return end == s || *end ? -1 : 0;
 }
 
-static int
-add_item(cmx_kentik_criteria *c, const char *key, const char *item)
+static int add_item(cmx_kentik_criteria *c, const char *key, const char *item)
 {
   long long a, b;
 
@@ -72,8 +70,8 @@ add_item(cmx_kentik_criteria *c, const char *key, const char *item)
 }
 
 /* One row's criteria text, modified in place. */
-static cmx_kentik_criteria *
-parse_criteria(char *spec, char *err, size_t errlen)
+static cmx_kentik_criteria *parse_criteria(char *spec, char *err,
+                                           size_t errlen)
 {
   char *save = NULL, *tok = strtok_r(spec, " \t", &save);
   cmx_kentik_criteria *c = cmx_kentik_criteria_new(tok, err, errlen);
@@ -100,8 +98,7 @@ parse_criteria(char *spec, char *err, size_t errlen)
   return c;
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   const char *dim = "c_customer";
   int replace_all = 0, i, rc = 1;

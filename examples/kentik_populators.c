@@ -18,8 +18,7 @@
     }                                                                         \
   } while (0)
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_kentik_batch *b = NULL;
   cmx_kentik_criteria *c = NULL, *c2 = NULL;

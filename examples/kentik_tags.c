@@ -9,8 +9,7 @@
 
 #include "kentik_util.h"
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_kentik_batch *b;
   cmx_kentik_criteria *web, *dns, *edge;

@@ -14,8 +14,7 @@
 
 #include "kentik_util.h"
 
-int
-kx_setup(kx *x, const char *url)
+int kx_setup(kx *x, const char *url)
 {
   const char *email = getenv("KENTIK_EMAIL"), *token = getenv("KENTIK_TOKEN");
   char err[256];
@@ -36,25 +35,22 @@ kx_setup(kx *x, const char *url)
   return 0;
 }
 
-void
-kx_teardown(kx *x)
+void kx_teardown(kx *x)
 {
   cmx_kentik_free(x->k);
   cmx_engine_free(x->engine);
 }
 
-static void
-on_progress(size_t part, size_t total, size_t bytes, const char *guid,
-            void *ud)
+static void on_progress(size_t part, size_t total, size_t bytes,
+                        const char *guid, void *ud)
 {
   (void)ud;
   printf("part %zu/%zu accepted (%zu bytes), batch %s\n", part, total, bytes,
          guid);
 }
 
-static void
-on_status(int code, const cmx_kentik_status *st, const char *detail,
-          void *ud)
+static void on_status(int code, const cmx_kentik_status *st,
+                      const char *detail, void *ud)
 {
   kx *x = ud;
 
@@ -75,8 +71,7 @@ on_status(int code, const cmx_kentik_status *st, const char *detail,
     printf("  replace_all: %ld deleted\n", st->replace_all.deletes_performed);
 }
 
-static void
-on_submit(const cmx_kentik_submit_result *r, void *ud)
+static void on_submit(const cmx_kentik_submit_result *r, void *ud)
 {
   kx *x = ud;
   int rc;
@@ -94,17 +89,16 @@ on_submit(const cmx_kentik_submit_result *r, void *ud)
   }
 }
 
-int
-kx_submit_and_wait(kx *x, const char *dimension, const cmx_kentik_batch *b)
+int kx_submit_and_wait(kx *x, const char *dimension, const cmx_kentik_batch *b)
 {
   char err[300];
   int rc;
 
-  rc = dimension ? cmx_kentik_submit_populators(x->k, dimension, b,
-                                                on_progress, on_submit, x,
-                                                err, sizeof(err))
-                 : cmx_kentik_submit_tags(x->k, b, on_progress, on_submit, x,
-                                          err, sizeof(err));
+  rc = dimension
+           ? cmx_kentik_submit_populators(x->k, dimension, b, on_progress,
+                                          on_submit, x, err, sizeof(err))
+           : cmx_kentik_submit_tags(x->k, b, on_progress, on_submit, x, err,
+                                    sizeof(err));
   if (rc != CMX_OK) {
     fprintf(stderr, "submit: %s\n", err);
     return 1;

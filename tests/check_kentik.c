@@ -14,8 +14,7 @@
 #include <callmux/callmux.h>
 #include <callmux/kentik.h>
 
-static cmx_kentik_criteria *
-crit(const char *dir)
+static cmx_kentik_criteria *crit(const char *dir)
 {
   char err[128];
   cmx_kentik_criteria *c = cmx_kentik_criteria_new(dir, err, sizeof(err));
@@ -24,8 +23,7 @@ crit(const char *dir)
   return c;
 }
 
-static char *
-one_part(const cmx_kentik_batch *b, const char *guid)
+static char *one_part(const cmx_kentik_batch *b, const char *guid)
 {
   cmx_kentik_plan *p = NULL;
   char err[256] = "", *buf = NULL;
@@ -34,8 +32,7 @@ one_part(const cmx_kentik_batch *b, const char *guid)
   ck_assert_msg(cmx_kentik_plan_new(b, 0, &p, err, sizeof(err)) == CMX_OK,
                 "plan: %s", err);
   ck_assert_uint_eq(cmx_kentik_plan_parts(p), 1);
-  ck_assert_int_eq(cmx_kentik_plan_part(p, 0, guid, &buf, &cap, &len),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_plan_part(p, 0, guid, &buf, &cap, &len), CMX_OK);
   ck_assert_uint_eq(strlen(buf), len);
   ck_assert_uint_eq(cmx_kentik_plan_json_bytes(p),
                     len - (guid ? strlen(guid) : 0));
@@ -76,14 +73,12 @@ START_TEST(spec_example_json)
   ck_assert_int_eq(cmx_kentik_add_next_hop_asn(c, 1), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_next_hop_asn_range(c, 5, 9), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_next_hop_asn_name(c, "GOOGLE"), CMX_OK);
-  ck_assert_int_eq(cmx_kentik_add_last_hop_asn_name(c, "CLOUDFLARE"),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_last_hop_asn_name(c, "CLOUDFLARE"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_bgp_as_path(c, "^3737 1212"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_bgp_community(c, "2096:2212"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_tcp_flag(c, 2), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_tcp_flag(c, 16), CMX_OK);
-  ck_assert_int_eq(cmx_kentik_add_mac_address(c, "01:42:12:ae:92:bf"),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_mac_address(c, "01:42:12:ae:92:bf"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_country_code(c, "US"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_site_name(c, "site1"), CMX_OK);
   ck_assert_int_eq(cmx_kentik_add_device_type(c, "router"), CMX_OK);
@@ -104,8 +99,7 @@ START_TEST(spec_example_json)
 }
 END_TEST
 
-static void
-crit_is(cmx_kentik_criteria *c, const char *want)
+static void crit_is(cmx_kentik_criteria *c, const char *want)
 {
   char *j = cmx_kentik_criteria_json(c);
 
@@ -121,18 +115,23 @@ START_TEST(every_method_json)
     int (*fn)(cmx_kentik_criteria *, const char *);
     const char *arg, *want;
   } strs[] = {
-      {cmx_kentik_add_last_hop_asn_name, " CF ", "\"lasthop_as_name\": [\"CF\"]"},
+      {cmx_kentik_add_last_hop_asn_name, " CF ",
+       "\"lasthop_as_name\": [\"CF\"]"},
       {cmx_kentik_add_next_hop_asn_name, "G", "\"nexthop_as_name\": [\"G\"]"},
       {cmx_kentik_add_bgp_as_path, "^1 2$", "\"bgp_aspath\": [\"^1 2$\"]"},
       {cmx_kentik_add_bgp_community, "1:2", "\"bgp_community\": [\"1:2\"]"},
       {cmx_kentik_add_ip_address, "fe80::1/64", "\"addr\": [\"fe80::1/64\"]"},
-      {cmx_kentik_add_next_hop_ip_address, "1.2.3.4", "\"nexthop\": [\"1.2.3.4\"]"},
-      {cmx_kentik_add_mac_address, "AA-bb-cc-dd-ee-ff", "\"mac\": [\"AA-bb-cc-dd-ee-ff\"]"},
+      {cmx_kentik_add_next_hop_ip_address, "1.2.3.4",
+       "\"nexthop\": [\"1.2.3.4\"]"},
+      {cmx_kentik_add_mac_address, "AA-bb-cc-dd-ee-ff",
+       "\"mac\": [\"AA-bb-cc-dd-ee-ff\"]"},
       {cmx_kentik_add_country_code, "DE", "\"country\": [\"DE\"]"},
       {cmx_kentik_add_site_name, "s/1", "\"site\": [\"s/1\"]"},
       {cmx_kentik_add_device_type, "router", "\"device_type\": [\"router\"]"},
-      {cmx_kentik_add_interface_name, "eth\"0", "\"interface_name\": [\"eth\\\"0\"]"},
-      {cmx_kentik_add_device_name, "d\xc3\xa9v", "\"device_name\": [\"d\\u00e9v\"]"},
+      {cmx_kentik_add_interface_name, "eth\"0",
+       "\"interface_name\": [\"eth\\\"0\"]"},
+      {cmx_kentik_add_device_name, "d\xc3\xa9v",
+       "\"device_name\": [\"d\\u00e9v\"]"},
   };
   size_t i;
   char want[256];
@@ -168,13 +167,11 @@ START_TEST(every_method_json)
 }
 END_TEST
 
-static void
-refused(int rc, cmx_kentik_criteria *c, const char *needle)
+static void refused(int rc, cmx_kentik_criteria *c, const char *needle)
 {
   ck_assert_int_eq(rc, CMX_EINVAL);
   ck_assert_msg(strstr(cmx_kentik_criteria_error(c), needle) != NULL,
-                "error '%s' lacks '%s'", cmx_kentik_criteria_error(c),
-                needle);
+                "error '%s' lacks '%s'", cmx_kentik_criteria_error(c), needle);
 }
 
 START_TEST(criteria_validation)
@@ -196,8 +193,7 @@ START_TEST(criteria_validation)
   refused(cmx_kentik_add_asn(c, 4294967296LL), c, "asn");
   refused(cmx_kentik_add_asn_range(c, 200, 100), c, "asn range");
   refused(cmx_kentik_add_next_hop_asn(c, -5), c, "next-hop asn");
-  refused(cmx_kentik_add_next_hop_asn_range(c, 9, 5), c,
-          "next-hop asn range");
+  refused(cmx_kentik_add_next_hop_asn_range(c, 9, 5), c, "next-hop asn range");
   refused(cmx_kentik_add_tcp_flag(c, 3), c, "tcp flag");
   refused(cmx_kentik_add_tcp_flag(c, 256), c, "tcp flag");
   refused(cmx_kentik_add_tcp_flag(c, 0), c, "tcp flag");
@@ -227,11 +223,9 @@ START_TEST(criteria_validation)
 
   ck_assert_int_eq(cmx_kentik_dimension_valid("c_my_dim", err, 128), CMX_OK);
   ck_assert_int_eq(cmx_kentik_dimension_valid("c_", err, 128), CMX_EINVAL);
-  ck_assert_int_eq(cmx_kentik_dimension_valid("my_dim", err, 128),
-                   CMX_EINVAL);
+  ck_assert_int_eq(cmx_kentik_dimension_valid("my_dim", err, 128), CMX_EINVAL);
   ck_assert_ptr_nonnull(strstr(err, "c_"));
-  ck_assert_int_eq(cmx_kentik_dimension_valid("c_a-b", err, 128),
-                   CMX_EINVAL);
+  ck_assert_int_eq(cmx_kentik_dimension_valid("c_a-b", err, 128), CMX_EINVAL);
   ck_assert_int_eq(
       cmx_kentik_dimension_valid("c_123456789012345678901", err, 128),
       CMX_EINVAL);
@@ -247,8 +241,7 @@ START_TEST(json_escaping)
   n = cmx_kentik_json_string(out, "a\"b\\c/\n\t\r\b\f\x01\x7f", 13);
   ck_assert_int_gt(n, 0);
   out[n] = 0;
-  ck_assert_str_eq(out,
-                   "\"a\\\"b\\\\c/\\n\\t\\r\\b\\f\\u0001\\u007f\"");
+  ck_assert_str_eq(out, "\"a\\\"b\\\\c/\\n\\t\\r\\b\\f\\u0001\\u007f\"");
   n = cmx_kentik_json_string(out, "\xe2\x82\xac\xf0\x9f\x98\x80", 7);
   out[n] = 0;
   ck_assert_str_eq(out, "\"\\u20ac\\ud83d\\ude00\"");
@@ -326,8 +319,8 @@ END_TEST
 
 /* Split a batch; check every part: size <= limit, valid JSON, complete only
  * on the last, nothing lost nor duplicated. */
-static void
-check_split(size_t nups, size_t ndel, size_t limit, size_t min_parts)
+static void check_split(size_t nups, size_t ndel, size_t limit,
+                        size_t min_parts)
 {
   cmx_kentik_batch *b = cmx_kentik_batch_new(0);
   cmx_kentik_criteria *c = crit("dst");
@@ -358,8 +351,7 @@ check_split(size_t nups, size_t ndel, size_t limit, size_t min_parts)
     size_t nu, nd;
 
     ck_assert_int_eq(
-        cmx_kentik_plan_part(p, i, i ? guid : "", &buf, &cap, &len),
-        CMX_OK);
+        cmx_kentik_plan_part(p, i, i ? guid : "", &buf, &cap, &len), CMX_OK);
     ck_assert_msg(len <= limit, "part %zu: %zu > %zu", i, len, limit);
     total += len - (i ? strlen(guid) : 0);
     o = json_tokener_parse(buf);
@@ -428,8 +420,7 @@ START_TEST(split_too_large)
   ck_assert_ptr_null(p);
   ck_assert_msg(strstr(err, "'huge'") && strstr(err, "5000"), "%s", err);
   /* with room enough it is fine: 2 parts, no empty leading part */
-  ck_assert_int_eq(cmx_kentik_plan_new(b, 8000, &p, err, sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_plan_new(b, 8000, &p, err, sizeof(err)), CMX_OK);
   ck_assert_uint_eq(cmx_kentik_plan_parts(p), 2);
   cmx_kentik_plan_free(p);
   cmx_kentik_criteria_free(c);
@@ -454,8 +445,7 @@ START_TEST(status_and_site_parse)
   cmx_kentik_site site;
   char err[128];
 
-  ck_assert_int_eq(cmx_kentik_status_parse(o, &st, err, sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_status_parse(o, &st, err, sizeof(err)), CMX_OK);
   ck_assert_str_eq(st.guid, "g-1");
   ck_assert_int_eq(st.is_pending, 0);
   ck_assert_int_eq(st.is_complete, 1);
@@ -475,8 +465,7 @@ START_TEST(status_and_site_parse)
   s = json_tokener_parse("{\"id\":\"42\",\"site_name\":\"apitest-site-1\","
                          "\"lat\":54.349276,\"lon\":null,"
                          "\"company_id\":\"3250\"}");
-  ck_assert_int_eq(cmx_kentik_site_parse(s, &site, err, sizeof(err)),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_site_parse(s, &site, err, sizeof(err)), CMX_OK);
   ck_assert_int_eq(site.id, 42);
   ck_assert_int_eq(site.company_id, 3250);
   ck_assert_int_eq(site.has_lat, 1);
@@ -490,8 +479,7 @@ START_TEST(status_and_site_parse)
 }
 END_TEST
 
-static cmx_kentik_device
-router(void)
+static cmx_kentik_device router(void)
 {
   static const char *const ips[] = {"10.0.0.1", "10.0.0.2"};
   cmx_kentik_device d;
@@ -508,8 +496,7 @@ router(void)
   return d;
 }
 
-static void
-dev_refused(const cmx_kentik_device *d, const char *needle)
+static void dev_refused(const cmx_kentik_device *d, const char *needle)
 {
   char err[200] = "";
 
@@ -532,43 +519,75 @@ START_TEST(device_rules)
                       "\"sending_ips\": [\"10.0.0.1\", \"10.0.0.2\"], "
                       "\"plan_id\": 11466, \"minimize_snmp\": false}}");
   free(j);
-  d = router(); d.device_name = "abc"; dev_refused(&d, "device_name");
-  d = router(); d.device_name = "bad-name"; dev_refused(&d, "device_name");
-  d = router(); d.device_name = NULL; dev_refused(&d, "device_name");
-  d = router(); d.device_subtype = NULL; dev_refused(&d, "device_subtype");
-  d = router(); d.device_sample_rate = 0; dev_refused(&d, "sample_rate");
-  d = router(); d.plan_id = 0; dev_refused(&d, "plan_id");
-  d = router(); d.n_sending_ips = 0; dev_refused(&d, "sending_ips");
-  d = router(); d.minimize_snmp = -1; dev_refused(&d, "minimize_snmp");
-  d = router(); d.device_type = "switch"; dev_refused(&d, "device_type");
-  d = router(); d.device_type = "host-nprobe-dns-www";
+  d = router();
+  d.device_name = "abc";
+  dev_refused(&d, "device_name");
+  d = router();
+  d.device_name = "bad-name";
+  dev_refused(&d, "device_name");
+  d = router();
+  d.device_name = NULL;
+  dev_refused(&d, "device_name");
+  d = router();
+  d.device_subtype = NULL;
+  dev_refused(&d, "device_subtype");
+  d = router();
+  d.device_sample_rate = 0;
+  dev_refused(&d, "sample_rate");
+  d = router();
+  d.plan_id = 0;
+  dev_refused(&d, "plan_id");
+  d = router();
+  d.n_sending_ips = 0;
+  dev_refused(&d, "sending_ips");
+  d = router();
+  d.minimize_snmp = -1;
+  dev_refused(&d, "minimize_snmp");
+  d = router();
+  d.device_type = "switch";
+  dev_refused(&d, "device_type");
+  d = router();
+  d.device_type = "host-nprobe-dns-www";
   dev_refused(&d, "cdn_attr");
-  d.cdn_attr = "maybe"; dev_refused(&d, "cdn_attr");
+  d.cdn_attr = "maybe";
+  dev_refused(&d, "cdn_attr");
   d.cdn_attr = "Y";
   ck_assert_int_eq(cmx_kentik_device_validate(&d, err, sizeof(err)), CMX_OK);
-  d = router(); d.device_bgp_type = "device";
+  d = router();
+  d.device_bgp_type = "device";
   dev_refused(&d, "device_bgp_neighbor_asn");
-  d.device_bgp_neighbor_asn = "65000"; dev_refused(&d, "neighbor");
+  d.device_bgp_neighbor_asn = "65000";
+  dev_refused(&d, "neighbor");
   d.device_bgp_neighbor_ip6 = "2001:db8::1";
   ck_assert_int_eq(cmx_kentik_device_validate(&d, err, sizeof(err)), CMX_OK);
-  d = router(); d.device_bgp_type = "other_device";
+  d = router();
+  d.device_bgp_type = "other_device";
   dev_refused(&d, "use_bgp_device_id");
-  d = router(); d.device_bgp_type = "ibgp"; dev_refused(&d, "bgp_type");
-  d = router(); d.snmp_v3_auth_protocol = "MD5"; dev_refused(&d, "UserName");
-  d.snmp_v3_user = "u"; dev_refused(&d, "AuthenticationPassphrase");
-  d.snmp_v3_auth_passphrase = "p"; d.snmp_v3_privacy_protocol = "AES";
+  d = router();
+  d.device_bgp_type = "ibgp";
+  dev_refused(&d, "bgp_type");
+  d = router();
+  d.snmp_v3_auth_protocol = "MD5";
+  dev_refused(&d, "UserName");
+  d.snmp_v3_user = "u";
+  dev_refused(&d, "AuthenticationPassphrase");
+  d.snmp_v3_auth_passphrase = "p";
+  d.snmp_v3_privacy_protocol = "AES";
   dev_refused(&d, "PrivacyPassphrase");
-  d.snmp_v3_privacy_protocol = "RC4"; dev_refused(&d, "PrivacyProtocol");
-  d = router(); d.device_description =
+  d.snmp_v3_privacy_protocol = "RC4";
+  dev_refused(&d, "PrivacyProtocol");
+  d = router();
+  d.device_description =
       "0123456789012345678901234567890123456789012345678901234567890123456789"
       "0123456789012345678901234567890123456789012345678901234567890123456789";
   dev_refused(&d, "device_description");
-  d = router(); d.device_snmp_ip = "nope"; dev_refused(&d, "device_snmp_ip");
+  d = router();
+  d.device_snmp_ip = "nope";
+  dev_refused(&d, "device_snmp_ip");
 }
 END_TEST
 
-static Suite *
-kentik_suite(void)
+static Suite *kentik_suite(void)
 {
   Suite *s = suite_create("kentik");
   TCase *tc = tcase_create("sans-io");
@@ -588,8 +607,7 @@ kentik_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(kentik_suite());
   int failed;

@@ -28,8 +28,7 @@ typedef struct env {
   cmx_kentik *k;
 } env;
 
-static void
-env_up(env *e)
+static void env_up(env *e)
 {
   char err[200] = "";
 
@@ -53,8 +52,7 @@ env_up(env *e)
   ck_assert_int_eq(cmx_lane_set_rate(cmx_kentik_lane(e->k), 0, 0), CMX_OK);
 }
 
-static void
-env_down(env *e)
+static void env_down(env *e)
 {
   cmx_kentik_free(e->k);
   cmx_engine_free(e->engine);
@@ -62,16 +60,14 @@ env_down(env *e)
   event_base_free(e->base);
 }
 
-static void
-on_expire(evutil_socket_t fd, short what, void *arg)
+static void on_expire(evutil_socket_t fd, short what, void *arg)
 {
   (void)fd;
   (void)what;
   *(int *)arg = 1;
 }
 
-static int
-run_until(env *e, const int *flag, unsigned ms)
+static int run_until(env *e, const int *flag, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -100,9 +96,8 @@ typedef struct sub {
   long populators_at_part1; /* sim gauge right after part 1 */
 } sub;
 
-static void
-on_progress(size_t part, size_t total, size_t bytes, const char *guid,
-            void *ud)
+static void on_progress(size_t part, size_t total, size_t bytes,
+                        const char *guid, void *ud)
 {
   sub *s = ud;
 
@@ -111,8 +106,7 @@ on_progress(size_t part, size_t total, size_t bytes, const char *guid,
   ck_assert_uint_ge(total, part);
   if (part == 1) {
     snprintf(s->first_guid, sizeof(s->first_guid), "%s", guid);
-    s->populators_at_part1 =
-        (long)sim_counter(s->e->sim, "kentik.populators");
+    s->populators_at_part1 = (long)sim_counter(s->e->sim, "kentik.populators");
   } else if (strcmp(guid, s->first_guid) != 0) {
     s->guid_changed = 1;
   }
@@ -120,8 +114,7 @@ on_progress(size_t part, size_t total, size_t bytes, const char *guid,
   s->progress_calls++;
 }
 
-static void
-on_submit(const cmx_kentik_submit_result *r, void *ud)
+static void on_submit(const cmx_kentik_submit_result *r, void *ud)
 {
   sub *s = ud;
 
@@ -136,8 +129,8 @@ on_submit(const cmx_kentik_submit_result *r, void *ud)
   snprintf(s->detail, sizeof(s->detail), "%s", r->detail);
 }
 
-static cmx_kentik_batch *
-make_batch(int replace_all, const char *prefix, size_t n, const char *dir)
+static cmx_kentik_batch *make_batch(int replace_all, const char *prefix,
+                                    size_t n, const char *dir)
 {
   cmx_kentik_batch *b = cmx_kentik_batch_new(replace_all);
   cmx_kentik_criteria *c;
@@ -148,8 +141,8 @@ make_batch(int replace_all, const char *prefix, size_t n, const char *dir)
   for (i = 0; i < n; i++) {
     c = cmx_kentik_criteria_new(dir, err, sizeof(err));
     ck_assert_ptr_nonnull(c);
-    snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", (i >> 16) & 255,
-             (i >> 8) & 255, i & 255);
+    snprintf(ip, sizeof(ip), "10.%zu.%zu.%zu", (i >> 16) & 255, (i >> 8) & 255,
+             i & 255);
     ck_assert_int_eq(cmx_kentik_add_ip_address(c, ip), CMX_OK);
     ck_assert_int_eq(cmx_kentik_add_port(c, 443), CMX_OK);
     snprintf(val, sizeof(val), "%s%zu", prefix, i);
@@ -159,8 +152,7 @@ make_batch(int replace_all, const char *prefix, size_t n, const char *dir)
   return b;
 }
 
-static void
-submit_pop(env *e, const cmx_kentik_batch *b, sub *s, unsigned ms)
+static void submit_pop(env *e, const cmx_kentik_batch *b, sub *s, unsigned ms)
 {
   char err[300] = "";
   int rc;
@@ -180,9 +172,8 @@ typedef struct stat_res {
   char detail[300];
 } stat_res;
 
-static void
-on_status(int code, const cmx_kentik_status *st, const char *detail,
-          void *ud)
+static void on_status(int code, const cmx_kentik_status *st,
+                      const char *detail, void *ud)
 {
   stat_res *r = ud;
 
@@ -193,17 +184,15 @@ on_status(int code, const cmx_kentik_status *st, const char *detail,
     r->st = *st;
     snprintf(r->dim, sizeof(r->dim), "%s",
              st->dimension_name ? st->dimension_name : "");
-    r->st.guid = r->st.dimension_name = r->st.user_email =
-        r->st.batch_date = NULL;
+    r->st.guid = r->st.dimension_name = r->st.user_email = r->st.batch_date =
+        NULL;
   }
 }
 
-static void
-get_status(env *e, const char *guid, stat_res *r)
+static void get_status(env *e, const char *guid, stat_res *r)
 {
   memset(r, 0, sizeof(*r));
-  ck_assert_int_eq(cmx_kentik_batch_status(e->k, guid, on_status, r),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_batch_status(e->k, guid, on_status, r), CMX_OK);
   ck_assert(run_until(e, &r->done, 10000));
 }
 
@@ -251,22 +240,74 @@ START_TEST(multipart_chain)
 }
 END_TEST
 
-START_TEST(big_batch_default_limit)
+/* Submit an n-entry batch at `limit` (0: the default) and check, from
+ * both ends, the splitting rules: no part over the limit, only the last
+ * part complete, every later part chained to the first part's guid, the
+ * batch applied once with every entry. */
+static void split_e2e(size_t n, size_t limit, size_t min_parts)
 {
   env e;
   sub s;
-  cmx_kentik_batch *b = make_batch(0, "v", 300000, "src");
+  stat_res r;
+  cmx_kentik_batch *b = make_batch(0, "v", n, "src");
 
   env_up(&e);
-  submit_pop(&e, b, &s, 120000);
-  ck_assert_msg(s.code == CMX_OK, "%s", s.detail);
-  ck_assert_uint_ge(s.total, 20);
+  if (limit)
+    ck_assert_int_eq(cmx_kentik_set_part_limit(e.k, limit), CMX_OK);
+  else
+    limit = CMX_KENTIK_PART_LIMIT;
+  /* the client's own per-attempt timeout covers the simulator's work too
+   * (same loop): none here, the run_until bound still applies */
+  ck_assert_int_eq(cmx_kentik_set_timeout_ms(e.k, 0), CMX_OK);
+  submit_pop(&e, b, &s, 240000);
+  ck_assert_msg(s.code == CMX_OK, "n=%zu: %s", n, s.detail);
+  ck_assert_uint_ge(s.total, min_parts);
   ck_assert_uint_eq(s.acked, s.total);
-  /* the simulator's 750,000-byte limit was never hit */
+  ck_assert_uint_eq(s.sent, s.total);
+  ck_assert_uint_eq(s.progress_calls, s.total);
+  ck_assert_int_eq(s.guid_changed, 0);
+  ck_assert_str_eq(s.guid, s.first_guid);
+  /* server side: one batch opened (the first part, guid ""), every later
+   * part named its guid, exactly one part said complete, none too big */
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.parts"), (int64_t)s.total);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.batches_opened"), 1);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.parts_chained"),
+                   (int64_t)s.total - 1);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.parts_complete"), 1);
   ck_assert_int_eq(sim_counter(e.sim, "kentik.too_large"), 0);
-  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 300000);
+  ck_assert_int_le(sim_counter(e.sim, "kentik.part_bytes_max"),
+                   (int64_t)limit);
+  ck_assert_int_gt(sim_counter(e.sim, "kentik.part_bytes_max"), 0);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.batches_applied"), 1);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), (int64_t)n);
+  get_status(&e, s.guid, &r);
+  ck_assert_msg(r.code == CMX_OK, "%s", r.detail);
+  ck_assert_int_eq(r.st.is_complete, 1);
+  ck_assert_int_eq(r.st.is_pending, 0);
+  ck_assert_int_eq(r.st.is_multipart, s.total > 1);
+  ck_assert_int_eq(r.st.number_of_parts, (long)s.total);
+  ck_assert_int_eq(r.st.upserts.total, (long)n);
+  ck_assert_int_eq(r.st.upserts.applied, (long)n);
   cmx_kentik_batch_free(b);
   env_down(&e);
+}
+
+START_TEST(split_one_entry)
+{
+  split_e2e(1, 0, 1);
+}
+END_TEST
+
+START_TEST(split_10000_entries)
+{
+  split_e2e(10000, 0, 1);
+  split_e2e(10000, 100000, 7);
+}
+END_TEST
+
+START_TEST(split_300000_entries)
+{
+  split_e2e(300000, 0, 20);
 }
 END_TEST
 
@@ -299,9 +340,8 @@ START_TEST(replace_all_on_complete)
 }
 END_TEST
 
-static void
-add_fault(env *e, sim_fault_kind kind, int status, const char *ra,
-          unsigned every)
+static void add_fault(env *e, sim_fault_kind kind, int status, const char *ra,
+                      unsigned every)
 {
   sim_fault f;
 
@@ -510,9 +550,8 @@ START_TEST(wait_for_batch)
   ck_assert_int_eq(r.st.is_pending, 1);
   ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 0);
   memset(&r, 0, sizeof(r));
-  ck_assert_int_eq(cmx_kentik_batch_wait(e.k, s.guid, 100, 10000, on_status,
-                                         &r),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_kentik_batch_wait(e.k, s.guid, 100, 10000, on_status, &r), CMX_OK);
   ck_assert(run_until(&e, &r.done, 15000));
   ck_assert_msg(r.code == CMX_OK, "%s", r.detail);
   ck_assert_int_eq(r.st.is_pending, 0);
@@ -521,8 +560,7 @@ START_TEST(wait_for_batch)
   sim_config_set(e.sim, "kentik.apply_delay_ms", "60000");
   submit_pop(&e, b, &s, 10000);
   memset(&r, 0, sizeof(r));
-  ck_assert_int_eq(cmx_kentik_batch_wait(e.k, s.guid, 50, 300, on_status,
-                                         &r),
+  ck_assert_int_eq(cmx_kentik_batch_wait(e.k, s.guid, 50, 300, on_status, &r),
                    CMX_OK);
   ck_assert(run_until(&e, &r.done, 15000));
   ck_assert_int_eq(r.code, CMX_ETIMEDOUT);
@@ -593,9 +631,8 @@ typedef struct sites_res {
   char detail[300];
 } sites_res;
 
-static void
-on_sites(int code, const cmx_kentik_site *sites, size_t n,
-         const char *detail, void *ud)
+static void on_sites(int code, const cmx_kentik_site *sites, size_t n,
+                     const char *detail, void *ud)
 {
   sites_res *r = ud;
 
@@ -616,9 +653,8 @@ typedef struct dev_res {
   long plan;
 } dev_res;
 
-static void
-on_dev(int code, const cmx_kentik_device_info *d, const char *detail,
-       void *ud)
+static void on_dev(int code, const cmx_kentik_device_info *d,
+                   const char *detail, void *ud)
 {
   dev_res *r = ud;
 
@@ -698,15 +734,161 @@ START_TEST(sites_and_devices)
 }
 END_TEST
 
-static Suite *
-suite(void)
+/* ---- raw requests, for the simulator routes the client does not use -- */
+
+typedef struct raw_res {
+  int done;
+  long status;
+  char body[2048];
+} raw_res;
+
+static void on_raw(cmx_call *call, const cmx_response *res, void *ud)
+{
+  raw_res *r = ud;
+
+  (void)call;
+  r->done = 1;
+  r->status = cmx_response_status(res);
+  snprintf(r->body, sizeof(r->body), "%s", cmx_response_body(res, NULL));
+}
+
+static long raw(env *e, const char *method, const char *path, const char *body,
+                raw_res *r)
+{
+  char url[256];
+  cmx_request *req;
+
+  snprintf(url, sizeof(url), "%s%s", sim_service_url(e->svc), path);
+  req = cmx_request_new(method, url);
+  ck_assert_ptr_nonnull(req);
+  ck_assert_int_eq(
+      cmx_request_add_header(req, "X-CH-Auth-Email", "test@example.com"),
+      CMX_OK);
+  ck_assert_int_eq(
+      cmx_request_add_secret_header(req, "X-CH-Auth-API-Token", "test-token"),
+      CMX_OK);
+  if (body)
+    ck_assert_int_eq(
+        cmx_request_set_body(req, body, strlen(body), "application/json"),
+        CMX_OK);
+  memset(r, 0, sizeof(*r));
+  ck_assert_int_eq(cmx_submit(e->engine, req, on_raw, r, NULL), CMX_OK);
+  ck_assert(run_until(e, &r->done, 10000));
+  return r->status;
+}
+
+/* 1 when the reply's object (or its one nested object) has `key` whose
+ * compact JSON text is `val`. */
+static int jis(const raw_res *r, const char *key, const char *val)
+{
+  struct json_object *o = json_tokener_parse(r->body), *v = NULL;
+  int ok = 0;
+
+  if (o) {
+    json_object_object_foreach(o, k, inner)
+    {
+      (void)k;
+      if (json_object_is_type(inner, json_type_object) &&
+          json_object_object_get_ex(inner, key, &v))
+        break;
+    }
+    if (!v)
+      json_object_object_get_ex(o, key, &v);
+    ok =
+        v && !strcmp(json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN),
+                     val);
+    if (!ok)
+      fprintf(stderr, "%s: want %s in %s\n", key, val, r->body);
+  }
+  json_object_put(o);
+  return ok;
+}
+
+START_TEST(sim_site_device_routes)
+{
+  env e;
+  raw_res r;
+
+  env_up(&e);
+  /* sites: create (company_id echoed as a string), update (id too),
+   * delete (204, then 404) */
+  ck_assert_int_eq(
+      raw(&e, "POST", "/api/v5/site", "{\"site\":{\"site_name\":\"x\"}}", &r),
+      400);
+  ck_assert_ptr_nonnull(strstr(r.body, "site_name"));
+  ck_assert_int_eq(raw(&e, "POST", "/api/v5/site",
+                       "{\"site\":{\"site_name\":\"dc 1\",\"lat\":91}}", &r),
+                   400);
+  ck_assert_ptr_nonnull(strstr(r.body, "lat"));
+  ck_assert_int_eq(
+      raw(&e, "POST", "/api/v5/site",
+          "{\"site\":{\"site_name\":\"dc_1\",\"lat\":54.3,\"lon\":18}}", &r),
+      201);
+  ck_assert(jis(&r, "id", "44"));
+  ck_assert(jis(&r, "company_id", "\"3250\""));
+  ck_assert_int_eq(raw(&e, "PUT", "/api/v5/site/44",
+                       "{\"site\":{\"site_name\":\"dc_2\"}}", &r),
+                   200);
+  ck_assert(jis(&r, "id", "\"44\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "dc_2"));
+  ck_assert(jis(&r, "lon", "18.0"));
+  ck_assert_int_eq(raw(&e, "GET", "/api/v5/site/44", NULL, &r), 200);
+  ck_assert(jis(&r, "id", "44"));
+  ck_assert_int_eq(raw(&e, "DELETE", "/api/v5/site/44", NULL, &r), 204);
+  ck_assert_str_eq(r.body, "");
+  ck_assert_int_eq(raw(&e, "GET", "/api/v5/site/44", NULL, &r), 404);
+  ck_assert_int_eq(raw(&e, "DELETE", "/api/v5/site/44", NULL, &r), 404);
+  /* devices: the reply carries what the reference SDK reads */
+  ck_assert_int_eq(
+      raw(&e, "POST", "/api/v5/device",
+          "{\"device\":{\"device_name\":\"dns_1\",\"device_type\":"
+          "\"host-nprobe-dns-www\",\"device_subtype\":\"nprobe\","
+          "\"device_sample_rate\":\"1\",\"plan_id\":7,\"site_id\":42,"
+          "\"cdn_attr\":\"N\"}}",
+          &r),
+      201);
+  ck_assert(jis(&r, "device_bgp_type", "\"none\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "\"deviceTypes\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "\"max_devices\""));
+  ck_assert_ptr_nonnull(strstr(r.body, "apitest-site-1"));
+  ck_assert(jis(&r, "id", "\"1001\""));
+  ck_assert_int_eq(raw(&e, "POST", "/api/v5/device",
+                       "{\"device\":{\"device_name\":\"dns_2\","
+                       "\"device_subtype\":\"nprobe\","
+                       "\"device_sample_rate\":\"1\",\"plan_id\":7,"
+                       "\"site_id\":999}}",
+                       &r),
+                   400);
+  ck_assert_ptr_nonnull(strstr(r.body, "site_id"));
+  ck_assert_int_eq(raw(&e, "PUT", "/api/v5/device/1001",
+                       "{\"device\":{\"device_description\":\"edge\"}}", &r),
+                   200);
+  ck_assert(jis(&r, "device_description", "\"edge\""));
+  ck_assert(jis(&r, "device_name", "\"dns_1\""));
+  ck_assert_int_eq(raw(&e, "PUT", "/api/v5/device/1001",
+                       "{\"device\":{\"cdn_attr\":\"maybe\"}}", &r),
+                   400);
+  ck_assert_ptr_nonnull(strstr(r.body, "cdn_attr"));
+  /* two DELETEs: archived, then gone */
+  ck_assert_int_eq(raw(&e, "DELETE", "/api/v5/device/1001", NULL, &r), 204);
+  ck_assert_int_eq(raw(&e, "GET", "/api/v5/device/1001", NULL, &r), 200);
+  ck_assert(jis(&r, "device_status", "\"D\""));
+  ck_assert_int_eq(raw(&e, "DELETE", "/api/v5/device/1001", NULL, &r), 204);
+  ck_assert_int_eq(raw(&e, "GET", "/api/v5/device/1001", NULL, &r), 404);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.devices"), 0);
+  env_down(&e);
+}
+END_TEST
+
+static Suite *suite(void)
 {
   Suite *s = suite_create("kentik_e2e");
   TCase *tc = tcase_create("e2e");
 
   tcase_set_timeout(tc, 300);
   tcase_add_test(tc, multipart_chain);
-  tcase_add_test(tc, big_batch_default_limit);
+  tcase_add_test(tc, split_one_entry);
+  tcase_add_test(tc, split_10000_entries);
   tcase_add_test(tc, replace_all_on_complete);
   tcase_add_test(tc, faults_retried);
   tcase_add_test(tc, fault_drop_not_resent);
@@ -716,12 +898,17 @@ suite(void)
   tcase_add_test(tc, wait_for_batch);
   tcase_add_test(tc, rate_limits);
   tcase_add_test(tc, sites_and_devices);
+  tcase_add_test(tc, sim_site_device_routes);
+  suite_add_tcase(s, tc);
+  /* its own case, so CK_RUN_CASE=e2e can leave it out */
+  tc = tcase_create("big");
+  tcase_set_timeout(tc, 600);
+  tcase_add_test(tc, split_300000_entries);
   suite_add_tcase(s, tc);
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(suite());
   int failed;

@@ -96,9 +96,8 @@ typedef struct cmx_kentik_criteria cmx_kentik_criteria;
  * New criteria for `direction` ("src", "dst" or "either", any case; stored
  * lower-case).  NULL on ENOMEM or a bad direction (then `err` says why).
  */
-CMX_EXTERN cmx_kentik_criteria *cmx_kentik_criteria_new(const char *direction,
-                                                        char *err,
-                                                        size_t errlen);
+CMX_EXTERN cmx_kentik_criteria *
+cmx_kentik_criteria_new(const char *direction, char *err, size_t errlen);
 CMX_EXTERN void cmx_kentik_criteria_free(cmx_kentik_criteria *c);
 /** Text of the last CMX_EINVAL of an add_* call on `c` ("" if none). */
 CMX_EXTERN const char *cmx_kentik_criteria_error(const cmx_kentik_criteria *c);
@@ -209,8 +208,8 @@ CMX_EXTERN uint64_t cmx_kentik_plan_json_bytes(const cmx_kentik_plan *p);
  * longer than CMX_KENTIK_GUID_MAX, CMX_ENOMEM.
  */
 CMX_EXTERN int cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t i,
-                                    const char *guid, char **buf,
-                                    size_t *cap, size_t *len);
+                                    const char *guid, char **buf, size_t *cap,
+                                    size_t *len);
 
 /** Dimension names: 3..20 of [A-Za-z0-9_], starting with "c_". */
 CMX_EXTERN int cmx_kentik_dimension_valid(const char *name, char *err,
@@ -321,8 +320,8 @@ CMX_EXTERN int cmx_kentik_device_validate(const cmx_kentik_device *d,
                                           char *err, size_t errlen);
 /** {"device":{...}} with only the fields set; NULL on EINVAL (err) or
  *  ENOMEM.  Caller frees. */
-CMX_EXTERN char *cmx_kentik_device_json(const cmx_kentik_device *d,
-                                        char *err, size_t errlen);
+CMX_EXTERN char *cmx_kentik_device_json(const cmx_kentik_device *d, char *err,
+                                        size_t errlen);
 
 typedef struct cmx_kentik_device_info {
   const char *id; /* the API returns ids as strings */
@@ -335,8 +334,8 @@ typedef struct cmx_kentik_device_info {
 } cmx_kentik_device_info;
 
 CMX_EXTERN int cmx_kentik_device_parse(struct json_object *obj,
-                                       cmx_kentik_device_info *out,
-                                       char *err, size_t errlen);
+                                       cmx_kentik_device_info *out, char *err,
+                                       size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* The client (async)                                                   */

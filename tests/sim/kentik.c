@@ -25,21 +25,32 @@
  *   POST /api/v5/batch/customdimensions/{name}/populators  202 {message,guid}
  *   POST /api/v5/batch/tags                                202 {message,guid}
  *   GET  /api/v5/batch/{guid}/status                       200 status
- *   GET  /api/v5/sites, GET /api/v5/site/{id}, POST /api/v5/site
- *   POST /api/v5/device, GET /api/v5/devices, GET /api/v5/device/{id}
+ *   GET  /api/v5/sites, GET|PUT|DELETE /api/v5/site/{id}, POST /api/v5/site
+ *        (site_name 3..40 of letters, digits, space, _ and -; lat -90..90,
+ *        lon -180..180; POST echoes company_id as a string, PUT also the
+ *        id, as in the reference SDK's fixtures; DELETE 204)
+ *   POST /api/v5/device (201), GET /api/v5/devices, GET|PUT|DELETE
+ *        /api/v5/device/{id} (ids are strings; the reply carries the full
+ *        plan object, device_bgp_type "none" when unset, masked SNMPv3
+ *        passphrases; the first DELETE archives, the second removes)
  * Batch parts: "guid" empty or absent starts a batch (the server issues a
  * UUID-like guid); later parts must name an open batch of the same target;
- * parts are kept as received and assembled and applied only when the part
- * with "complete": true arrives.  Server-side validation (gohippo rules):
- * values 1..128 of [A-Za-z0-9 _-]; direction src/dst/either/"" for
- * populators, ""/either for tags; at least one criteria field; at most 100
- * port/protocol/asn/nexthop_asn/device_type items, 500 lasthop_as_name/
- * nexthop_as_name/site items; addr and nexthop parse as IP/CIDR; BGP
- * strings of []*:_^$|.0123456789()+?, - only.  Invalid entries do not fail
- * the POST: they are counted in the status.  Unknown keys are ignored.
- * Dimension names: 3..20 of [A-Za-z0-9_] starting with "c_", else 404.
+ * each part is checked as it arrives (parsed once, its entries reduced to
+ * their lower-case values and canonical criteria) and kept; the batch is
+ * assembled and applied only when the part with "complete": true arrives.
+ * Server-side validation (gohippo rules): values 1..128 of [A-Za-z0-9 _-];
+ * direction src/dst/either/"" for populators, ""/either for tags; at least one
+ * criteria field; at most 100 port/protocol/asn/nexthop_asn/device_type items,
+ * 500 lasthop_as_name/ nexthop_as_name/site items; addr and nexthop parse as
+ * IP/CIDR; BGP strings of []*:_^$|.0123456789()+?, - only.  Invalid entries do
+ * not fail the POST: they are counted in the status.  Unknown keys are
+ * ignored. Dimension names: 3..20 of [A-Za-z0-9_] starting with "c_", else
+ * 404.
  *
- * Counters: kentik.parts, kentik.batches_applied, kentik.rate_limited,
+ * Counters: kentik.parts (accepted), kentik.batches_opened (parts without
+ * a guid), kentik.parts_chained (parts naming an open batch's guid),
+ * kentik.parts_complete, kentik.part_bytes_max (largest part accepted),
+ * kentik.batches_applied, kentik.rate_limited,
  * kentik.too_large, kentik.unauthorized, kentik.populators (values stored,
  * every dimension), kentik.tags, kentik.devices.
  */
@@ -64,12 +75,23 @@ typedef struct kstore {
   struct kstore *next;
 } kstore;
 
+/* One upsert entry of a received part, checked and reduced when the part
+ * arrives (the part is parsed once); applied when the batch completes. */
+typedef struct kup {
+  char *key;   /* lower-case value; NULL when the entry or value is invalid */
+  char *lines; /* valid criteria as compact JSON, '\n'-separated, or NULL */
+  long total, invalid;
+} kup;
+
 typedef struct kbatch {
   char guid[40];
   kstore *target;
   int replace_all, complete, applied;
-  char **parts;
-  size_t nparts, cap;
+  size_t nparts;
+  kup *ups; /* every part's upserts, in the order received */
+  size_t nups, capups;
+  char **dels; /* every part's deletes (lower-case; NULL: invalid) */
+  size_t ndels, capdels;
   uint64_t complete_ms;
   char date[40];
   struct {
@@ -108,8 +130,7 @@ typedef struct kroute {
   khandler fn;
 } kroute;
 
-static uint64_t
-now_ms(void)
+static uint64_t now_ms(void)
 {
   struct timespec ts;
 
@@ -117,8 +138,7 @@ now_ms(void)
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void
-reply_error(sim_req *r, int status, const char *msg)
+static void reply_error(sim_req *r, int status, const char *msg)
 {
   struct json_object *o = json_object_new_object();
 
@@ -126,15 +146,13 @@ reply_error(sim_req *r, int status, const char *msg)
   sim_reply_json(r, status, o);
 }
 
-static void
-free_entry(struct lh_entry *e)
+static void free_entry(struct lh_entry *e)
 {
   free((void *)lh_entry_k(e));
   free((void *)lh_entry_v(e));
 }
 
-static kstore *
-store_new(kstate *st, const char *name)
+static kstore *store_new(kstate *st, const char *name)
 {
   kstore *k = calloc(1, sizeof(*k));
 
@@ -154,27 +172,37 @@ store_new(kstate *st, const char *name)
   return k;
 }
 
-static void
-store_free(kstore *k)
+static void store_free(kstore *k)
 {
   lh_table_free(k->map);
   free(k->name);
   free(k);
 }
 
-static void
-batch_free(kbatch *b)
+static void batch_drop_staged(kbatch *b)
 {
   size_t i;
 
-  for (i = 0; i < b->nparts; i++)
-    free(b->parts[i]);
-  free(b->parts);
+  for (i = 0; i < b->nups; i++) {
+    free(b->ups[i].key);
+    free(b->ups[i].lines);
+  }
+  for (i = 0; i < b->ndels; i++)
+    free(b->dels[i]);
+  free(b->ups);
+  free(b->dels);
+  b->ups = NULL;
+  b->dels = NULL;
+  b->nups = b->capups = b->ndels = b->capdels = 0;
+}
+
+static void batch_free(kbatch *b)
+{
+  batch_drop_staged(b);
   free(b);
 }
 
-static void
-seed_sites(kstate *st)
+static void seed_sites(kstate *st)
 {
   struct json_object *a = json_object_new_object(),
                      *b = json_object_new_object();
@@ -197,8 +225,7 @@ seed_sites(kstate *st)
   st->next_site_id = 44;
 }
 
-static void
-clear(kstate *st)
+static void clear(kstate *st)
 {
   while (st->stores) {
     kstore *n = st->stores->next;
@@ -222,8 +249,7 @@ clear(kstate *st)
   st->nbusy = 0;
 }
 
-static void
-init_state(kstate *st)
+static void init_state(kstate *st)
 {
   st->next_dim_id = 98;
   st->next_dev_id = 1001;
@@ -231,8 +257,7 @@ init_state(kstate *st)
   seed_sites(st);
 }
 
-static void
-on_reset(void *arg)
+static void on_reset(void *arg)
 {
   kstate *st = arg;
 
@@ -240,8 +265,7 @@ on_reset(void *arg)
   init_state(st);
 }
 
-static void
-on_free(void *arg)
+static void on_free(void *arg)
 {
   kstate *st = arg;
 
@@ -254,9 +278,8 @@ on_free(void *arg)
 
 /* ---- rate limits ------------------------------------------------------ */
 
-static int
-ring_push(uint64_t **ring, size_t *cap, size_t *head, size_t *len,
-          uint64_t v)
+static int ring_push(uint64_t **ring, size_t *cap, size_t *head, size_t *len,
+                     uint64_t v)
 {
   if (*len == *cap) {
     size_t nc = *cap ? *cap * 2 : 128, i;
@@ -275,9 +298,8 @@ ring_push(uint64_t **ring, size_t *cap, size_t *head, size_t *len,
   return 0;
 }
 
-static void
-ring_expire(uint64_t *ring, size_t cap, size_t *head, size_t *len,
-            uint64_t cutoff)
+static void ring_expire(uint64_t *ring, size_t cap, size_t *head, size_t *len,
+                        uint64_t cutoff)
 {
   while (*len && ring[*head] <= cutoff) {
     *head = (*head + 1) % cap;
@@ -286,8 +308,7 @@ ring_expire(uint64_t *ring, size_t cap, size_t *head, size_t *len,
 }
 
 /* 0 when admitted (delay set), else the Retry-After in seconds. */
-static long
-admit(kstate *st, uint64_t now, unsigned *delay)
+static long admit(kstate *st, uint64_t now, unsigned *delay)
 {
   long max_conc = sim_config_long(st->s, "kentik.max_concurrent", 1);
   long per_min = sim_config_long(st->s, "kentik.per_minute", 60);
@@ -319,8 +340,7 @@ admit(kstate *st, uint64_t now, unsigned *delay)
 
 static void apply_due(kstate *st);
 
-static void
-run_later(sim_req *r, void *arg)
+static void run_later(sim_req *r, void *arg)
 {
   kroute *rt = arg;
 
@@ -328,8 +348,7 @@ run_later(sim_req *r, void *arg)
   rt->fn(rt->st, r);
 }
 
-static void
-entry(sim_req *r, void *arg)
+static void entry(sim_req *r, void *arg)
 {
   kroute *rt = arg;
   kstate *st = rt->st;
@@ -374,8 +393,7 @@ entry(sim_req *r, void *arg)
 
 /* ---- server-side validation -------------------------------------------- */
 
-static int
-value_ok(const char *v)
+static int value_ok(const char *v)
 {
   size_t n = strlen(v), i;
 
@@ -390,8 +408,7 @@ value_ok(const char *v)
   return 1;
 }
 
-static int
-ip_ok(const char *s)
+static int ip_ok(const char *s)
 {
   char buf[64], *slash;
   unsigned char a[16];
@@ -415,8 +432,7 @@ ip_ok(const char *s)
   return 1;
 }
 
-static int
-num_range_ok(const char *s, long long max)
+static int num_range_ok(const char *s, long long max)
 {
   char *end;
   long long a, b;
@@ -433,8 +449,7 @@ num_range_ok(const char *s, long long max)
   return end != s && !*end && b >= a && b <= max;
 }
 
-static int
-bgp_ok(const char *s)
+static int bgp_ok(const char *s)
 {
   for (; *s; s++)
     if (!strchr("[]*:_^$|.0123456789()+?, -", *s))
@@ -443,8 +458,7 @@ bgp_ok(const char *s)
 }
 
 /* 1 when the criteria object is valid for the target. */
-static int
-criteria_ok(struct json_object *c, int tags)
+static int criteria_ok(struct json_object *c, int tags)
 {
   struct json_object *v;
   int fields = 0;
@@ -460,7 +474,8 @@ criteria_ok(struct json_object *c, int tags)
                 strcasecmp(d, "dst") && strcasecmp(d, "either")))
       return 0;
   }
-  json_object_object_foreach(c, key, val) {
+  json_object_object_foreach(c, key, val)
+  {
     size_t n, i, lim = 0;
     int kind = 0; /* 1 port, 2 asn, 3 ip, 4 bgp, 5 protocol, 6 string */
 
@@ -473,15 +488,20 @@ criteria_ok(struct json_object *c, int tags)
       fields++;
       continue;
     }
-    if (!strcmp(key, "port")) kind = 1, lim = 100;
-    else if (!strcmp(key, "vlans")) kind = 7, lim = 100;
+    if (!strcmp(key, "port"))
+      kind = 1, lim = 100;
+    else if (!strcmp(key, "vlans"))
+      kind = 7, lim = 100;
     else if (!strcmp(key, "asn") || !strcmp(key, "nexthop_asn"))
       kind = 2, lim = 100;
-    else if (!strcmp(key, "addr") || !strcmp(key, "nexthop")) kind = 3;
+    else if (!strcmp(key, "addr") || !strcmp(key, "nexthop"))
+      kind = 3;
     else if (!strcmp(key, "bgp_aspath") || !strcmp(key, "bgp_community"))
       kind = 4;
-    else if (!strcmp(key, "protocol")) kind = 5, lim = 100;
-    else if (!strcmp(key, "device_type")) kind = 6, lim = 100;
+    else if (!strcmp(key, "protocol"))
+      kind = 5, lim = 100;
+    else if (!strcmp(key, "device_type"))
+      kind = 6, lim = 100;
     else if (!strcmp(key, "lasthop_as_name") ||
              !strcmp(key, "nexthop_as_name") || !strcmp(key, "site"))
       kind = 6, lim = 500;
@@ -521,8 +541,7 @@ criteria_ok(struct json_object *c, int tags)
 
 /* ---- applying a batch -------------------------------------------------- */
 
-static char *
-lower_dup(const char *s)
+static char *lower_dup(const char *s)
 {
   char *p = strdup(s), *q;
 
@@ -533,10 +552,8 @@ lower_dup(const char *s)
   return p;
 }
 
-static int
-line_in(const char *lines, const char *line)
+static int line_in(const char *lines, const char *line, size_t n)
 {
-  size_t n = strlen(line);
   const char *p = lines;
 
   while (p && *p) {
@@ -549,106 +566,167 @@ line_in(const char *lines, const char *line)
   return 0;
 }
 
-static void
-count_store(kstate *st, kstore *k, long delta)
+static void count_store(kstate *st, kstore *k, long delta)
 {
   sim_count(st->s, k->name ? "kentik.populators" : "kentik.tags", delta);
 }
 
-static void
-apply_upsert(kstate *st, kbatch *b, struct json_object *u,
-             struct lh_table *named)
+/* Reduce one upsert entry of an arriving part to a kup (0, or -1 on
+ * ENOMEM). */
+static int stage_upsert(kbatch *b, struct json_object *u)
+{
+  struct json_object *v, *crits;
+  kup k = {NULL, NULL, 1, 1};
+  char *lines = NULL;
+  size_t n, i, len = 0;
+
+  if (b->nups == b->capups) {
+    size_t nc = b->capups ? b->capups * 2 : 256;
+    kup *nu = realloc(b->ups, nc * sizeof(*nu));
+    if (!nu)
+      return -1;
+    b->ups = nu;
+    b->capups = nc;
+  }
+  if (json_object_object_get_ex(u, "value", &v) &&
+      json_object_is_type(v, json_type_string) &&
+      json_object_object_get_ex(u, "criteria", &crits) &&
+      json_object_is_type(crits, json_type_array)) {
+    n = json_object_array_length(crits);
+    k.total = k.invalid = (long)n;
+    if (value_ok(json_object_get_string(v))) {
+      k.key = lower_dup(json_object_get_string(v));
+      if (!k.key)
+        return -1;
+      k.invalid = 0;
+      for (i = 0; i < n; i++) {
+        struct json_object *c = json_object_array_get_idx(crits, i);
+        const char *txt;
+        size_t tl;
+        char *nl;
+
+        if (!criteria_ok(c, b->target->name == NULL)) {
+          k.invalid++;
+          continue;
+        }
+        txt = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
+        tl = strlen(txt);
+        nl = realloc(lines, len + tl + 2);
+        if (!nl) {
+          free(lines);
+          free(k.key);
+          return -1;
+        }
+        lines = nl;
+        if (len)
+          lines[len++] = '\n';
+        memcpy(lines + len, txt, tl + 1);
+        len += tl;
+      }
+      k.lines = lines;
+    }
+  }
+  b->ups[b->nups++] = k;
+  return 0;
+}
+
+static int stage_delete(kbatch *b, struct json_object *d)
+{
+  struct json_object *v;
+  char *key = NULL;
+
+  if (b->ndels == b->capdels) {
+    size_t nc = b->capdels ? b->capdels * 2 : 64;
+    char **nd = realloc(b->dels, nc * sizeof(*nd));
+    if (!nd)
+      return -1;
+    b->dels = nd;
+    b->capdels = nc;
+  }
+  if (json_object_object_get_ex(d, "value", &v) &&
+      json_object_is_type(v, json_type_string) &&
+      value_ok(json_object_get_string(v))) {
+    key = lower_dup(json_object_get_string(v));
+    if (!key)
+      return -1;
+  }
+  b->dels[b->ndels++] = key;
+  return 0;
+}
+
+/* Stage the upserts and deletes of one arriving part. */
+static int stage_part(kbatch *b, struct json_object *o)
+{
+  struct json_object *arr;
+  size_t i, n;
+
+  if (json_object_object_get_ex(o, "upserts", &arr) &&
+      json_object_is_type(arr, json_type_array)) {
+    n = json_object_array_length(arr);
+    for (i = 0; i < n; i++)
+      if (stage_upsert(b, json_object_array_get_idx(arr, i)) != 0)
+        return -1;
+  }
+  if (json_object_object_get_ex(o, "deletes", &arr) &&
+      json_object_is_type(arr, json_type_array)) {
+    n = json_object_array_length(arr);
+    for (i = 0; i < n; i++)
+      if (stage_delete(b, json_object_array_get_idx(arr, i)) != 0)
+        return -1;
+  }
+  return 0;
+}
+
+static void apply_upsert(kstate *st, kbatch *b, kup *u, struct lh_table *named)
 {
   kstore *k = b->target;
-  struct json_object *v, *crits;
-  const char *value;
-  char *key, *old, *lines = NULL;
-  size_t n, i, len = 0, valid = 0;
-  long unchanged = 0;
+  const char *old, *p;
+  long unchanged = 0, valid = u->total - u->invalid;
   struct lh_entry *e;
 
-  if (!json_object_object_get_ex(u, "value", &v) ||
-      !json_object_is_type(v, json_type_string) ||
-      !json_object_object_get_ex(u, "criteria", &crits) ||
-      !json_object_is_type(crits, json_type_array)) {
-    b->up.total++;
-    b->up.invalid++;
+  b->up.total += u->total;
+  b->up.invalid += u->invalid;
+  if (!u->key)
     return;
-  }
-  value = json_object_get_string(v);
-  n = json_object_array_length(crits);
-  b->up.total += (long)n;
-  if (!value_ok(value)) {
-    b->up.invalid += (long)n;
-    return;
-  }
-  key = lower_dup(value);
-  if (!key)
-    return;
-  e = lh_table_lookup_entry(k->map, key);
-  old = e ? (char *)lh_entry_v(e) : NULL;
-  for (i = 0; i < n; i++) {
-    struct json_object *c = json_object_array_get_idx(crits, i);
-    const char *txt;
-    size_t tl;
-    char *nl;
+  e = lh_table_lookup_entry(k->map, u->key);
+  old = e ? (const char *)lh_entry_v(e) : NULL;
+  for (p = u->lines; old && p && *p;) {
+    const char *nl = strchr(p, '\n');
+    size_t n = nl ? (size_t)(nl - p) : strlen(p);
 
-    if (!criteria_ok(c, k->name == NULL)) {
-      b->up.invalid++;
-      continue;
-    }
-    txt = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
-    tl = strlen(txt);
-    if (old && line_in(old, txt))
+    if (line_in(old, p, n))
       unchanged++;
-    nl = realloc(lines, len + tl + 2);
-    if (!nl)
-      continue;
-    lines = nl;
-    if (len)
-      lines[len++] = '\n';
-    memcpy(lines + len, txt, tl + 1);
-    len += tl;
-    valid++;
+    p = nl ? nl + 1 : NULL;
   }
   b->up.unchanged += unchanged;
-  b->up.applied += (long)valid - unchanged;
-  if (!lh_table_lookup_entry(named, key))
-    lh_table_insert(named, strdup(key), NULL);
-  if (valid) {
-    if (e) {
-      free((void *)lh_entry_v(e));
-      e->v = lines;
-      free(key);
-    } else {
-      lh_table_insert(k->map, key, lines);
-      count_store(st, k, 1);
-    }
+  b->up.applied += valid - unchanged;
+  if (!lh_table_lookup_entry(named, u->key))
+    lh_table_insert(named, u->key, NULL); /* borrowed until the apply ends */
+  if (!valid)
+    return;
+  if (e) {
+    free((void *)lh_entry_v(e));
+    e->v = u->lines;
+    u->lines = NULL;
   } else {
-    free(key);
-    free(lines);
+    char *key = strdup(u->key);
+    if (!key)
+      return;
+    lh_table_insert(k->map, key, u->lines);
+    u->lines = NULL;
+    count_store(st, k, 1);
   }
 }
 
-static void
-apply_delete(kstate *st, kbatch *b, struct json_object *d,
-             struct lh_table *named)
+static void apply_delete(kstate *st, kbatch *b, const char *key,
+                         struct lh_table *named)
 {
-  struct json_object *v;
-  char *key;
   struct lh_entry *e;
 
   b->del.total++;
-  if (!json_object_object_get_ex(d, "value", &v) ||
-      !json_object_is_type(v, json_type_string) ||
-      !value_ok(json_object_get_string(v))) {
+  if (!key) {
     b->del.invalid++;
-    return;
-  }
-  key = lower_dup(json_object_get_string(v));
-  if (!key)
-    return;
-  if (lh_table_lookup_entry(named, key)) {
+  } else if (lh_table_lookup_entry(named, key)) {
     b->del.unchanged++; /* also upserted: ignored */
   } else if ((e = lh_table_lookup_entry(b->target->map, key)) != NULL) {
     lh_table_delete_entry(b->target->map, e);
@@ -657,45 +735,21 @@ apply_delete(kstate *st, kbatch *b, struct json_object *d,
   } else {
     b->del.unchanged++;
   }
-  free(key);
 }
 
-static void
-free_key(struct lh_entry *e)
+static void apply_batch(kstate *st, kbatch *b)
 {
-  free((void *)lh_entry_k(e));
-}
-
-static void
-apply_batch(kstate *st, kbatch *b)
-{
-  struct lh_table *named = lh_kchar_table_new(64, free_key);
-  size_t p, i, n;
-  int pass;
+  struct lh_table *named = lh_kchar_table_new(64, NULL);
+  size_t i;
 
   if (!named)
     return;
   /* upserts first (so deletes of upserted values are recognised), then
-   * deletes, part by part as received */
-  for (pass = 0; pass < 2; pass++) {
-    for (p = 0; p < b->nparts; p++) {
-      struct json_object *o = json_tokener_parse(b->parts[p]), *arr;
-      if (!o)
-        continue;
-      if (json_object_object_get_ex(o, pass ? "deletes" : "upserts", &arr) &&
-          json_object_is_type(arr, json_type_array)) {
-        n = json_object_array_length(arr);
-        for (i = 0; i < n; i++) {
-          struct json_object *it = json_object_array_get_idx(arr, i);
-          if (pass)
-            apply_delete(st, b, it, named);
-          else
-            apply_upsert(st, b, it, named);
-        }
-      }
-      json_object_put(o);
-    }
-  }
+   * deletes, each in the order received */
+  for (i = 0; i < b->nups; i++)
+    apply_upsert(st, b, &b->ups[i], named);
+  for (i = 0; i < b->ndels; i++)
+    apply_delete(st, b, b->dels[i], named);
   if (b->replace_all) {
     struct lh_entry *e, *tmp;
     lh_foreach_safe(b->target->map, e, tmp)
@@ -708,16 +762,12 @@ apply_batch(kstate *st, kbatch *b)
     }
   }
   lh_table_free(named);
-  for (p = 0; p < b->nparts; p++) {
-    free(b->parts[p]);
-    b->parts[p] = NULL;
-  }
+  batch_drop_staged(b);
   b->applied = 1;
   sim_count(st->s, "kentik.batches_applied", 1);
 }
 
-static void
-apply_due(kstate *st)
+static void apply_due(kstate *st)
 {
   uint64_t now = now_ms();
   long delay = sim_config_long(st->s, "kentik.apply_delay_ms", 0);
@@ -731,8 +781,7 @@ apply_due(kstate *st)
 
 /* ---- batch routes ------------------------------------------------------ */
 
-static kbatch *
-find_batch(kstate *st, const char *guid)
+static kbatch *find_batch(kstate *st, const char *guid)
 {
   kbatch *b;
 
@@ -742,8 +791,7 @@ find_batch(kstate *st, const char *guid)
   return NULL;
 }
 
-static int
-dim_ok(const char *n)
+static int dim_ok(const char *n)
 {
   size_t len = strlen(n), i;
 
@@ -756,11 +804,9 @@ dim_ok(const char *n)
   return 1;
 }
 
-static void
-batch_post(kstate *st, sim_req *r, kstore *target)
+static void batch_post(kstate *st, sim_req *r, kstore *target)
 {
-  size_t len;
-  const char *body = sim_req_body(r, &len);
+  size_t len = 0;
   struct json_object *o, *v;
   const char *guid = "";
   int replace_all, complete;
@@ -768,6 +814,7 @@ batch_post(kstate *st, sim_req *r, kstore *target)
   struct json_object *res;
   long limit = sim_config_long(st->s, "kentik.part_limit", 750000);
 
+  (void)sim_req_body(r, &len);
   if (limit > 0 && (long)len > limit) {
     sim_count(st->s, "kentik.too_large", 1);
     reply_error(r, 413, "Request Entity Too Large");
@@ -839,24 +886,19 @@ batch_post(kstate *st, sim_req *r, kstore *target)
     b->next = st->batches;
     st->batches = b;
   }
-  if (b->nparts == b->cap) {
-    size_t nc = b->cap ? b->cap * 2 : 8;
-    char **np = realloc(b->parts, nc * sizeof(*np));
-    if (!np) {
-      reply_error(r, 500, "Internal Server Error");
-      return;
-    }
-    b->parts = np;
-    b->cap = nc;
-  }
-  b->parts[b->nparts] = malloc(len + 1);
-  if (!b->parts[b->nparts]) {
+  if (stage_part(b, o) != 0) {
     reply_error(r, 500, "Internal Server Error");
     return;
   }
-  memcpy(b->parts[b->nparts], body, len);
-  b->parts[b->nparts++][len] = '\0';
+  b->nparts++;
   sim_count(st->s, "kentik.parts", 1);
+  sim_count(st->s, *guid ? "kentik.parts_chained" : "kentik.batches_opened",
+            1);
+  if (complete)
+    sim_count(st->s, "kentik.parts_complete", 1);
+  if ((int64_t)len > sim_counter(st->s, "kentik.part_bytes_max"))
+    sim_count(st->s, "kentik.part_bytes_max",
+              (int64_t)len - sim_counter(st->s, "kentik.part_bytes_max"));
   if (complete) {
     b->complete = 1;
     b->complete_ms = now_ms();
@@ -871,8 +913,7 @@ batch_post(kstate *st, sim_req *r, kstore *target)
   sim_reply_json(r, 202, res);
 }
 
-static void
-h_populators(kstate *st, sim_req *r)
+static void h_populators(kstate *st, sim_req *r)
 {
   const char *name = sim_req_param(r, 0);
   kstore *k;
@@ -896,14 +937,13 @@ h_populators(kstate *st, sim_req *r)
   batch_post(st, r, k);
 }
 
-static void
-h_tags(kstate *st, sim_req *r)
+static void h_tags(kstate *st, sim_req *r)
 {
   batch_post(st, r, st->stores);
 }
 
-static struct json_object *
-counts(long total, long applied, long invalid, long unchanged, int over)
+static struct json_object *counts(long total, long applied, long invalid,
+                                  long unchanged, int over)
 {
   struct json_object *o = json_object_new_object();
 
@@ -916,8 +956,7 @@ counts(long total, long applied, long invalid, long unchanged, int over)
   return o;
 }
 
-static void
-h_status(kstate *st, sim_req *r)
+static void h_status(kstate *st, sim_req *r)
 {
   const char *guid = sim_req_param(r, 0);
   kbatch *b = guid ? find_batch(st, guid) : NULL;
@@ -937,21 +976,21 @@ h_status(kstate *st, sim_req *r)
   json_object_object_add(o, "guid", json_object_new_string(b->guid));
   json_object_object_add(o, "is_multipart",
                          json_object_new_boolean(b->nparts > 1));
-  json_object_object_add(o, "is_pending", json_object_new_boolean(!b->applied));
+  json_object_object_add(o, "is_pending",
+                         json_object_new_boolean(!b->applied));
   json_object_object_add(o, "is_complete",
                          json_object_new_boolean(b->complete));
   json_object_object_add(o, "number_of_parts",
                          json_object_new_int64((int64_t)b->nparts));
   x = json_object_new_object();
   json_object_object_add(x, "id", json_object_new_int(2233));
-  json_object_object_add(
-      x, "email",
-      json_object_new_string(
-          sim_config_get(st->s, "kentik.email", "test@example.com")));
+  json_object_object_add(x, "email",
+                         json_object_new_string(sim_config_get(
+                             st->s, "kentik.email", "test@example.com")));
   json_object_object_add(o, "user", x);
-  json_object_object_add(o, "upserts",
-                         counts(b->up.total, b->up.applied, b->up.invalid,
-                                b->up.unchanged, 1));
+  json_object_object_add(
+      o, "upserts",
+      counts(b->up.total, b->up.applied, b->up.invalid, b->up.unchanged, 1));
   json_object_object_add(o, "deletes",
                          counts(b->del.total, b->del.applied, b->del.invalid,
                                 b->del.unchanged, 0));
@@ -966,10 +1005,10 @@ h_status(kstate *st, sim_req *r)
   sim_reply_json(r, 200, o);
 }
 
-/* ---- sites --------------------------------------------------------------- */
+/* ---- sites ---------------------------------------------------------------
+ */
 
-static long
-id_param(const char *s)
+static long id_param(const char *s)
 {
   char *end;
   long v;
@@ -980,8 +1019,7 @@ id_param(const char *s)
   return *end || v <= 0 ? -1 : v;
 }
 
-static void
-h_sites(kstate *st, sim_req *r)
+static void h_sites(kstate *st, sim_req *r)
 {
   struct json_object *o = json_object_new_object();
 
@@ -989,83 +1027,178 @@ h_sites(kstate *st, sim_req *r)
   sim_reply_json(r, 200, o);
 }
 
-static void
-h_site_get(kstate *st, sim_req *r)
+static struct json_object *site_find(kstate *st, long id, size_t *idx)
 {
-  long id = id_param(sim_req_param(r, 0));
   size_t i, n = json_object_array_length(st->sites);
 
   for (i = 0; i < n && id > 0; i++) {
     struct json_object *s = json_object_array_get_idx(st->sites, i), *v;
     if (json_object_object_get_ex(s, "id", &v) &&
         json_object_get_int64(v) == id) {
-      struct json_object *o = json_object_new_object();
-      json_object_object_add(o, "site", json_object_get(s));
-      sim_reply_json(r, 200, o);
-      return;
+      if (idx)
+        *idx = i;
+      return s;
     }
   }
-  reply_error(r, 404, "Not Found");
+  return NULL;
 }
 
-static void
-h_site_post(kstate *st, sim_req *r)
+/* Check the fields of a {"site": {...}} body (create: site_name
+ * required); NULL when fine, else why. */
+static const char *site_invalid(struct json_object *s, int create)
 {
-  struct json_object *o = sim_req_json(r), *s, *v, *n;
+  struct json_object *v;
   const char *name;
   size_t len, i;
-  double lat = 0, lon = 0;
-  int has_lat = 0, has_lon = 0;
 
-  if (!o || !json_object_object_get_ex(o, "site", &s) ||
-      !json_object_object_get_ex(s, "site_name", &v) ||
-      !json_object_is_type(v, json_type_string)) {
-    reply_error(r, 400, "Bad Request: site.site_name is required");
-    return;
+  if (!json_object_is_type(s, json_type_object))
+    return "Bad Request: body must be {\"site\": {...}}";
+  if (json_object_object_get_ex(s, "site_name", &v)) {
+    if (!json_object_is_type(v, json_type_string))
+      return "Bad Request: site_name must be a string";
+    name = json_object_get_string(v);
+    len = strlen(name);
+    for (i = 0; i < len; i++)
+      if (!((name[i] >= 'a' && name[i] <= 'z') ||
+            (name[i] >= 'A' && name[i] <= 'Z') ||
+            (name[i] >= '0' && name[i] <= '9') || name[i] == ' ' ||
+            name[i] == '_' || name[i] == '-'))
+        break;
+    if (len < 3 || len > 40 || i < len)
+      return "Bad Request: site_name must be 3..40 characters of letters, "
+             "digits, spaces, - and _";
+  } else if (create) {
+    return "Bad Request: site.site_name is required";
   }
-  name = json_object_get_string(v);
-  len = strlen(name);
-  for (i = 0; i < len; i++)
-    if (!((name[i] >= 'a' && name[i] <= 'z') ||
-          (name[i] >= 'A' && name[i] <= 'Z') ||
-          (name[i] >= '0' && name[i] <= '9') || name[i] == ' ' ||
-          name[i] == '_'))
-      break;
-  if (len < 3 || len > 40 || i < len) {
-    reply_error(r, 400, "Bad Request: site_name must be 3..40 characters "
-                        "of letters, digits, spaces and _");
-    return;
-  }
-  if (json_object_object_get_ex(s, "lat", &v) && v) {
-    lat = json_object_get_double(v);
-    has_lat = 1;
-  }
-  if (json_object_object_get_ex(s, "lon", &v) && v) {
-    lon = json_object_get_double(v);
-    has_lon = 1;
-  }
-  if (lat < -90 || lat > 90 || lon < -180 || lon > 180) {
-    reply_error(r, 400, "Bad Request: lat must be -90..90, lon -180..180");
-    return;
-  }
-  n = json_object_new_object();
-  json_object_object_add(n, "id", json_object_new_int64(st->next_site_id++));
-  json_object_object_add(n, "site_name", json_object_new_string(name));
-  json_object_object_add(n, "lat", has_lat ? json_object_new_double(lat)
-                                           : NULL);
-  json_object_object_add(n, "lon", has_lon ? json_object_new_double(lon)
-                                           : NULL);
-  json_object_object_add(n, "company_id", json_object_new_int(3250));
-  json_object_array_add(st->sites, n);
-  o = json_object_new_object();
-  json_object_object_add(o, "site", json_object_get(n));
-  sim_reply_json(r, 201, o);
+  if (json_object_object_get_ex(s, "lat", &v) && v &&
+      (!(json_object_is_type(v, json_type_double) ||
+         json_object_is_type(v, json_type_int)) ||
+       json_object_get_double(v) < -90 || json_object_get_double(v) > 90))
+    return "Bad Request: lat must be a number -90..90";
+  if (json_object_object_get_ex(s, "lon", &v) && v &&
+      (!(json_object_is_type(v, json_type_double) ||
+         json_object_is_type(v, json_type_int)) ||
+       json_object_get_double(v) < -180 || json_object_get_double(v) > 180))
+    return "Bad Request: lon must be a number -180..180";
+  return NULL;
 }
 
-/* ---- devices ------------------------------------------------------------- */
+/* Copy lat/lon of `from` (present keys only) into the stored `to`, as
+ * doubles (null stays null). */
+static void site_set_coords(struct json_object *to, struct json_object *from)
+{
+  static const char *const keys[] = {"lat", "lon"};
+  struct json_object *v;
+  size_t i;
 
-static const char *
-sget(struct json_object *o, const char *k)
+  for (i = 0; i < 2; i++)
+    if (json_object_object_get_ex(from, keys[i], &v))
+      json_object_object_add(
+          to, keys[i],
+          v ? json_object_new_double(json_object_get_double(v)) : NULL);
+}
+
+/* The site as the API echoes it after a write: ids as strings (as in the
+ * reference SDK's fixtures) when `str_id`, company_id always a string. */
+static struct json_object *site_echo(struct json_object *site, int str_id)
+{
+  struct json_object *o = json_object_new_object(), *v;
+  char buf[32];
+
+  json_object_object_foreach(site, key, val)
+  {
+    if (!strcmp(key, "company_id") || (str_id && !strcmp(key, "id"))) {
+      snprintf(buf, sizeof(buf), "%lld",
+               (long long)json_object_get_int64(val));
+      json_object_object_add(o, key, json_object_new_string(buf));
+    } else {
+      json_object_object_add(o, key, json_object_get(val));
+    }
+  }
+  v = json_object_new_object();
+  json_object_object_add(v, "site", o);
+  return v;
+}
+
+static void h_site_get(kstate *st, sim_req *r)
+{
+  struct json_object *site =
+                         site_find(st, id_param(sim_req_param(r, 0)), NULL),
+                     *o;
+
+  if (!site) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  o = json_object_new_object();
+  json_object_object_add(o, "site", json_object_get(site));
+  sim_reply_json(r, 200, o);
+}
+
+static void h_site_post(kstate *st, sim_req *r)
+{
+  struct json_object *o = sim_req_json(r), *s = NULL, *v, *n;
+  const char *why;
+
+  if (!o || !json_object_object_get_ex(o, "site", &s))
+    s = NULL;
+  why = s ? site_invalid(s, 1) : "Bad Request: site.site_name is required";
+  if (why) {
+    reply_error(r, 400, why);
+    return;
+  }
+  json_object_object_get_ex(s, "site_name", &v);
+  n = json_object_new_object();
+  json_object_object_add(n, "id", json_object_new_int64(st->next_site_id++));
+  json_object_object_add(n, "site_name", json_object_get(v));
+  json_object_object_add(n, "lat", NULL);
+  json_object_object_add(n, "lon", NULL);
+  site_set_coords(n, s);
+  json_object_object_add(n, "company_id", json_object_new_int(3250));
+  json_object_array_add(st->sites, n);
+  sim_reply_json(r, 201, site_echo(n, 0));
+}
+
+static void h_site_put(kstate *st, sim_req *r)
+{
+  struct json_object *site =
+      site_find(st, id_param(sim_req_param(r, 0)), NULL);
+  struct json_object *o = sim_req_json(r), *s = NULL, *v;
+  const char *why;
+
+  if (!site) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  if (!o || !json_object_object_get_ex(o, "site", &s))
+    s = NULL;
+  why = s ? site_invalid(s, 0) : "Bad Request: body must be {\"site\": {...}}";
+  if (why) {
+    reply_error(r, 400, why);
+    return;
+  }
+  if (json_object_object_get_ex(s, "site_name", &v))
+    json_object_object_add(site, "site_name", json_object_get(v));
+  site_set_coords(site, s);
+  sim_reply_json(r, 200, site_echo(site, 1));
+}
+
+static void h_site_delete(kstate *st, sim_req *r)
+{
+  size_t idx = 0;
+
+  if (!site_find(st, id_param(sim_req_param(r, 0)), &idx)) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  json_object_array_del_idx(st->sites, idx, 1);
+  sim_reply(r, 204, NULL, NULL, 0);
+}
+
+/* ---- devices -------------------------------------------------------------
+ */
+
+static const char *sget(struct json_object *o, const char *k)
 {
   struct json_object *v;
 
@@ -1075,8 +1208,7 @@ sget(struct json_object *o, const char *k)
   return json_object_get_string(v);
 }
 
-static int
-is_one(const char *s, const char *const *set)
+static int is_one(const char *s, const char *const *set)
 {
   for (; s && *set; set++)
     if (!strcmp(s, *set))
@@ -1084,8 +1216,8 @@ is_one(const char *s, const char *const *set)
   return 0;
 }
 
-static const char *
-device_invalid(kstate *st, struct json_object *d)
+static const char *device_invalid(kstate *st, struct json_object *d,
+                                  struct json_object *self)
 {
   static const char *const types[] = {"router", "host-nprobe-dns-www", NULL};
   static const char *const bgp[] = {"none", "device", "other_device", NULL};
@@ -1106,7 +1238,7 @@ device_invalid(kstate *st, struct json_object *d)
   if (n < 4 || n > 60 || i < n)
     return "device_name must be 4..60 characters of letters, digits and _";
   for (k = st->devs; k; k = k->next)
-    if (!strcmp(sget(k->obj, "device_name"), name))
+    if (k->obj != self && !strcmp(sget(k->obj, "device_name"), name))
       return "device_name already exists";
   if (!sget(d, "device_subtype"))
     return "device_subtype is required";
@@ -1158,55 +1290,56 @@ device_invalid(kstate *st, struct json_object *d)
   return NULL;
 }
 
-static void
-h_device_post(kstate *st, sim_req *r)
+/* Fill the server-made fields of a stored device from request `d`: the
+ * plan object (every key the reference SDK reads), the site, the masked
+ * SNMPv3 passphrases, and defaults the SDK needs (device_bgp_type). */
+static const char *device_fill(kstate *st, struct json_object *out,
+                               struct json_object *d, const char *ts)
 {
-  struct json_object *o = sim_req_json(r), *d, *out, *plan, *v;
-  const char *why;
-  char id[32], ts[40];
-  time_t t = time(NULL);
-  struct tm tm;
-  kdev *k;
+  struct json_object *v, *plan;
 
-  if (!o || !json_object_object_get_ex(o, "device", &d) ||
-      !json_object_is_type(d, json_type_object)) {
-    reply_error(r, 400, "Bad Request: body must be {\"device\": {...}}");
-    return;
-  }
-  why = device_invalid(st, d);
-  if (why) {
-    reply_error(r, 400, why);
-    return;
-  }
-  k = calloc(1, sizeof(*k));
-  if (!k) {
-    reply_error(r, 500, "Internal Server Error");
-    return;
-  }
-  gmtime_r(&t, &tm);
-  strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
-  out = json_object_new_object();
-  snprintf(id, sizeof(id), "%ld", st->next_dev_id++);
-  json_object_object_add(out, "id", json_object_new_string(id));
-  json_object_object_add(out, "company_id", json_object_new_string("3250"));
   json_object_object_foreach(d, key, val)
   {
-    if (!strcmp(key, "plan_id") || !strcmp(key, "device_snmp_v3_conf"))
+    if (!strcmp(key, "plan_id") || !strcmp(key, "site_id") ||
+        !strcmp(key, "device_snmp_v3_conf") || !strcmp(key, "id") ||
+        !strcmp(key, "company_id"))
       continue;
     json_object_object_add(out, key, json_object_get(val));
   }
   if (!json_object_object_get_ex(out, "device_type", &v))
     json_object_object_add(out, "device_type",
                            json_object_new_string("router"));
-  json_object_object_get_ex(d, "plan_id", &v);
-  plan = json_object_new_object();
-  json_object_object_add(plan, "id", json_object_get(v));
-  json_object_object_add(plan, "company_id", json_object_new_int(3250));
-  json_object_object_add(plan, "name", json_object_new_string("Free Flowpak"));
-  json_object_object_add(plan, "cdate", json_object_new_string(ts));
-  json_object_object_add(plan, "deviceTypes", json_object_new_array());
-  json_object_object_add(plan, "devices", json_object_new_array());
-  json_object_object_add(out, "plan", plan);
+  if (!json_object_object_get_ex(out, "device_bgp_type", &v))
+    json_object_object_add(out, "device_bgp_type",
+                           json_object_new_string("none"));
+  if (json_object_object_get_ex(d, "plan_id", &v)) {
+    plan = json_object_new_object();
+    json_object_object_add(plan, "id", json_object_get(v));
+    json_object_object_add(plan, "company_id", json_object_new_int(3250));
+    json_object_object_add(plan, "name",
+                           json_object_new_string("Free Flowpak"));
+    json_object_object_add(plan, "description",
+                           json_object_new_string("Free Flowpak"));
+    json_object_object_add(plan, "active", json_object_new_boolean(1));
+    json_object_object_add(plan, "max_devices", json_object_new_int(100));
+    json_object_object_add(plan, "max_fps", json_object_new_int(1000));
+    json_object_object_add(plan, "bgp_enabled", json_object_new_boolean(1));
+    json_object_object_add(plan, "fast_retention", json_object_new_int(30));
+    json_object_object_add(plan, "full_retention", json_object_new_int(30));
+    json_object_object_add(plan, "cdate", json_object_new_string(ts));
+    json_object_object_add(plan, "edate", json_object_new_string(ts));
+    json_object_object_add(plan, "max_bigdata_fps", json_object_new_int(30));
+    json_object_object_add(plan, "deviceTypes", json_object_new_array());
+    json_object_object_add(plan, "devices", json_object_new_array());
+    json_object_object_add(plan, "metadata", json_object_new_object());
+    json_object_object_add(out, "plan", plan);
+  }
+  if (json_object_object_get_ex(d, "site_id", &v)) {
+    struct json_object *site = site_find(st, json_object_get_int64(v), NULL);
+    if (!site)
+      return "site_id does not name a site";
+    json_object_object_add(out, "site", json_object_get(site));
+  }
   if (json_object_object_get_ex(d, "device_snmp_v3_conf", &v)) {
     struct json_object *c = json_object_new_object();
     json_object_object_foreach(v, ck, cv)
@@ -1218,22 +1351,154 @@ h_device_post(kstate *st, sim_req *r)
     }
     json_object_object_add(out, "device_snmp_v3_conf", c);
   }
+  json_object_object_add(out, "updated_date", json_object_new_string(ts));
+  return NULL;
+}
+
+static void now_iso(char *ts, size_t n)
+{
+  time_t t = time(NULL);
+  struct tm tm;
+
+  gmtime_r(&t, &tm);
+  strftime(ts, n, "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+}
+
+static void reply_device(sim_req *r, int status, struct json_object *dev)
+{
+  struct json_object *o = json_object_new_object();
+
+  json_object_object_add(o, "device", json_object_get(dev));
+  sim_reply_json(r, status, o);
+}
+
+static void h_device_post(kstate *st, sim_req *r)
+{
+  struct json_object *o = sim_req_json(r), *d, *out;
+  const char *why;
+  char id[32], ts[40];
+  kdev *k;
+
+  if (!o || !json_object_object_get_ex(o, "device", &d) ||
+      !json_object_is_type(d, json_type_object)) {
+    reply_error(r, 400, "Bad Request: body must be {\"device\": {...}}");
+    return;
+  }
+  why = device_invalid(st, d, NULL);
+  if (why) {
+    reply_error(r, 400, why);
+    return;
+  }
+  k = calloc(1, sizeof(*k));
+  if (!k) {
+    reply_error(r, 500, "Internal Server Error");
+    return;
+  }
+  now_iso(ts, sizeof(ts));
+  out = json_object_new_object();
+  snprintf(id, sizeof(id), "%ld", st->next_dev_id++);
+  json_object_object_add(out, "id", json_object_new_string(id));
+  json_object_object_add(out, "company_id", json_object_new_string("3250"));
+  why = device_fill(st, out, d, ts);
+  if (why) {
+    json_object_put(out);
+    free(k);
+    reply_error(r, 400, why);
+    return;
+  }
   json_object_object_add(out, "device_status", json_object_new_string("V"));
   json_object_object_add(out, "device_flow_type",
                          json_object_new_string("auto"));
+  json_object_object_add(out, "labels", json_object_new_array());
+  json_object_object_add(out, "all_interfaces", json_object_new_array());
   json_object_object_add(out, "created_date", json_object_new_string(ts));
-  json_object_object_add(out, "updated_date", json_object_new_string(ts));
   k->obj = out;
   k->next = st->devs;
   st->devs = k;
   sim_count(st->s, "kentik.devices", 1);
-  o = json_object_new_object();
-  json_object_object_add(o, "device", json_object_get(out));
-  sim_reply_json(r, 201, o);
+  reply_device(r, 201, out);
 }
 
-static void
-h_devices(kstate *st, sim_req *r)
+static kdev **device_find(kstate *st, const char *id)
+{
+  kdev **pk;
+
+  for (pk = &st->devs; *pk && id; pk = &(*pk)->next)
+    if (!strcmp(sget((*pk)->obj, "id"), id))
+      return pk;
+  return NULL;
+}
+
+/* PUT /device/{id}: only the fields sent change; the result must still
+ * pass the create rules. */
+static void h_device_put(kstate *st, sim_req *r)
+{
+  kdev **pk = device_find(st, sim_req_param(r, 0));
+  struct json_object *o = sim_req_json(r), *d, *merged, *v;
+  const char *why;
+  char ts[40];
+
+  if (!pk) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  if (!o || !json_object_object_get_ex(o, "device", &d) ||
+      !json_object_is_type(d, json_type_object)) {
+    reply_error(r, 400, "Bad Request: body must be {\"device\": {...}}");
+    return;
+  }
+  /* the stored device as a request, with the changes on top */
+  merged = json_object_new_object();
+  json_object_object_foreach((*pk)->obj, key, val)
+  {
+    json_object_object_add(merged, key, json_object_get(val));
+  }
+  if (json_object_object_get_ex((*pk)->obj, "plan", &v) &&
+      json_object_object_get_ex(v, "id", &v))
+    json_object_object_add(merged, "plan_id", json_object_get(v));
+  json_object_object_foreach(d, dk, dv)
+  {
+    json_object_object_add(merged, dk, json_object_get(dv));
+  }
+  why = device_invalid(st, merged, (*pk)->obj);
+  if (!why) {
+    now_iso(ts, sizeof(ts));
+    why = device_fill(st, (*pk)->obj, merged, ts);
+  }
+  json_object_put(merged);
+  if (why) {
+    reply_error(r, 400, why);
+    return;
+  }
+  reply_device(r, 200, (*pk)->obj);
+}
+
+/* DELETE /device/{id}: the first call archives the device (status "D"),
+ * the second removes it; both 204. */
+static void h_device_delete(kstate *st, sim_req *r)
+{
+  kdev **pk = device_find(st, sim_req_param(r, 0)), *k;
+  const char *status;
+
+  if (!pk) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  k = *pk;
+  status = sget(k->obj, "device_status");
+  if (!status || strcmp(status, "D")) {
+    json_object_object_add(k->obj, "device_status",
+                           json_object_new_string("D"));
+  } else {
+    *pk = k->next;
+    json_object_put(k->obj);
+    free(k);
+    sim_count(st->s, "kentik.devices", -1);
+  }
+  sim_reply(r, 204, NULL, NULL, 0);
+}
+
+static void h_devices(kstate *st, sim_req *r)
 {
   struct json_object *o = json_object_new_object(),
                      *a = json_object_new_array();
@@ -1245,20 +1510,15 @@ h_devices(kstate *st, sim_req *r)
   sim_reply_json(r, 200, o);
 }
 
-static void
-h_device_get(kstate *st, sim_req *r)
+static void h_device_get(kstate *st, sim_req *r)
 {
-  const char *id = sim_req_param(r, 0);
-  kdev *k;
+  kdev **pk = device_find(st, sim_req_param(r, 0));
 
-  for (k = st->devs; k && id; k = k->next)
-    if (!strcmp(sget(k->obj, "id"), id)) {
-      struct json_object *o = json_object_new_object();
-      json_object_object_add(o, "device", json_object_get(k->obj));
-      sim_reply_json(r, 200, o);
-      return;
-    }
-  reply_error(r, 404, "Not Found");
+  if (!pk) {
+    reply_error(r, 404, "Not Found");
+    return;
+  }
+  reply_device(r, 200, (*pk)->obj);
 }
 
 /* ---- attach ------------------------------------------------------------- */
@@ -1273,9 +1533,13 @@ static const struct {
     {"GET", "/api/v5/sites", h_sites},
     {"GET", "/api/v5/site/*", h_site_get},
     {"POST", "/api/v5/site", h_site_post},
+    {"PUT", "/api/v5/site/*", h_site_put},
+    {"DELETE", "/api/v5/site/*", h_site_delete},
     {"POST", "/api/v5/device", h_device_post},
     {"GET", "/api/v5/devices", h_devices},
     {"GET", "/api/v5/device/*", h_device_get},
+    {"PUT", "/api/v5/device/*", h_device_put},
+    {"DELETE", "/api/v5/device/*", h_device_delete},
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -1285,8 +1549,7 @@ typedef struct kattach {
   kroute rt[NROUTES];
 } kattach;
 
-int
-sim_kentik_attach(sim_service *svc)
+int sim_kentik_attach(sim_service *svc)
 {
   sim *s = sim_service_sim(svc);
   kattach *a = calloc(1, sizeof(*a));

@@ -12,8 +12,7 @@
 
 #include "kentik-int.h"
 
-cmx_kentik_batch *
-cmx_kentik_batch_new(int replace_all)
+cmx_kentik_batch *cmx_kentik_batch_new(int replace_all)
 {
   cmx_kentik_batch *b = calloc(1, sizeof(*b));
 
@@ -22,8 +21,7 @@ cmx_kentik_batch_new(int replace_all)
   return b;
 }
 
-void
-cmx_kentik_batch_free(cmx_kentik_batch *b)
+void cmx_kentik_batch_free(cmx_kentik_batch *b)
 {
   if (!b)
     return;
@@ -36,18 +34,15 @@ cmx_kentik_batch_free(cmx_kentik_batch *b)
   free(b);
 }
 
-const char *
-cmx_kentik_batch_error(const cmx_kentik_batch *b)
+const char *cmx_kentik_batch_error(const cmx_kentik_batch *b)
 {
   return b ? b->err : "";
 }
 
-static int
-berr(cmx_kentik_batch *b, const char *fmt, ...)
+static int berr(cmx_kentik_batch *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int
-berr(cmx_kentik_batch *b, const char *fmt, ...)
+static int berr(cmx_kentik_batch *b, const char *fmt, ...)
 {
   va_list ap;
 
@@ -57,14 +52,12 @@ berr(cmx_kentik_batch *b, const char *fmt, ...)
   return CMX_EINVAL;
 }
 
-static unsigned char
-fold(unsigned char c)
+static unsigned char fold(unsigned char c)
 {
   return (c >= 'A' && c <= 'Z') ? (unsigned char)(c - 'A' + 'a') : c;
 }
 
-static uint64_t
-hash_folded(const char *s, size_t n)
+static uint64_t hash_folded(const char *s, size_t n)
 {
   uint64_t h = 1469598103934665603ULL;
   size_t i;
@@ -76,8 +69,7 @@ hash_folded(const char *s, size_t n)
   return h;
 }
 
-static int
-same_folded(const char *a, const char *b, size_t n)
+static int same_folded(const char *a, const char *b, size_t n)
 {
   size_t i;
 
@@ -87,8 +79,7 @@ same_folded(const char *a, const char *b, size_t n)
   return 1;
 }
 
-static int
-table_grow(cmx_kentik_batch *b)
+static int table_grow(cmx_kentik_batch *b)
 {
   size_t ncap = b->tcap ? b->tcap * 2 : 1024, i;
   uint32_t *t = calloc(ncap, sizeof(*t));
@@ -97,8 +88,8 @@ table_grow(cmx_kentik_batch *b)
     return CMX_ENOMEM;
   for (i = 0; i < b->nents; i++) {
     const cmx__kentry *e = &b->ents[i];
-    size_t h = (size_t)hash_folded(b->vals.p + e->val_off, e->val_len) &
-               (ncap - 1);
+    size_t h =
+        (size_t)hash_folded(b->vals.p + e->val_off, e->val_len) & (ncap - 1);
     while (t[h])
       h = (h + 1) & (ncap - 1);
     t[h] = (uint32_t)(i + 1);
@@ -109,8 +100,7 @@ table_grow(cmx_kentik_batch *b)
   return CMX_OK;
 }
 
-static int
-push_idx(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
+static int push_idx(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
 {
   if (*n == *cap) {
     size_t nc = *cap ? *cap * 2 : 256;
@@ -125,8 +115,8 @@ push_idx(uint32_t **arr, size_t *n, size_t *cap, uint32_t v)
 }
 
 /* Find or create the entry of value p[0..n); the casing is updated. */
-static int
-entry_for(cmx_kentik_batch *b, const char *p, size_t n, cmx__kentry **out)
+static int entry_for(cmx_kentik_batch *b, const char *p, size_t n,
+                     cmx__kentry **out)
 {
   size_t h, mask;
   cmx__kentry *e;
@@ -167,9 +157,8 @@ entry_for(cmx_kentik_batch *b, const char *p, size_t n, cmx__kentry **out)
   return CMX_OK;
 }
 
-int
-cmx_kentik_batch_add_upsert(cmx_kentik_batch *b, const char *value,
-                            const cmx_kentik_criteria *c)
+int cmx_kentik_batch_add_upsert(cmx_kentik_batch *b, const char *value,
+                                const cmx_kentik_criteria *c)
 {
   const char *p;
   size_t n, rec_off;
@@ -231,8 +220,7 @@ cmx_kentik_batch_add_upsert(cmx_kentik_batch *b, const char *value,
   return CMX_OK;
 }
 
-int
-cmx_kentik_batch_add_delete(cmx_kentik_batch *b, const char *value)
+int cmx_kentik_batch_add_delete(cmx_kentik_batch *b, const char *value)
 {
   const char *p;
   size_t n;
@@ -261,20 +249,17 @@ cmx_kentik_batch_add_delete(cmx_kentik_batch *b, const char *value)
   return CMX_OK;
 }
 
-size_t
-cmx_kentik_batch_upsert_values(const cmx_kentik_batch *b)
+size_t cmx_kentik_batch_upsert_values(const cmx_kentik_batch *b)
 {
   return b ? b->nupserts : 0;
 }
 
-size_t
-cmx_kentik_batch_criteria_count(const cmx_kentik_batch *b)
+size_t cmx_kentik_batch_criteria_count(const cmx_kentik_batch *b)
 {
   return b ? b->ncriteria : 0;
 }
 
-size_t
-cmx_kentik_batch_delete_count(const cmx_kentik_batch *b)
+size_t cmx_kentik_batch_delete_count(const cmx_kentik_batch *b)
 {
   size_t i, n = 0;
 
@@ -286,8 +271,7 @@ cmx_kentik_batch_delete_count(const cmx_kentik_batch *b)
   return n;
 }
 
-size_t
-cmx_kentik_batch_memory(const cmx_kentik_batch *b)
+size_t cmx_kentik_batch_memory(const cmx_kentik_batch *b)
 {
   if (!b)
     return 0;

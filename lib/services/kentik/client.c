@@ -22,8 +22,7 @@ struct cmx_kentik {
   uint64_t timeout_ms;
 };
 
-static char *
-dup(const char *s)
+static char *dup(const char *s)
 {
   size_t n = strlen(s) + 1;
   char *p = malloc(n);
@@ -33,8 +32,7 @@ dup(const char *s)
   return p;
 }
 
-static int
-header_safe(const char *s)
+static int header_safe(const char *s)
 {
   for (; *s; s++)
     if ((unsigned char)*s < 0x20 || *s == 0x7f)
@@ -42,9 +40,9 @@ header_safe(const char *s)
   return 1;
 }
 
-cmx_kentik *
-cmx_kentik_new(cmx_engine *engine, const char *email, const char *token,
-               const char *base_url, char *err, size_t errlen)
+cmx_kentik *cmx_kentik_new(cmx_engine *engine, const char *email,
+                           const char *token, const char *base_url, char *err,
+                           size_t errlen)
 {
   cmx_kentik *k;
   uint64_t h = 1469598103934665603ULL;
@@ -111,14 +109,12 @@ cmx_kentik_new(cmx_engine *engine, const char *email, const char *token,
   return k;
 }
 
-void
-cmx__kentik_ref(cmx_kentik *k)
+void cmx__kentik_ref(cmx_kentik *k)
 {
   k->refs++;
 }
 
-void
-cmx__kentik_unref(cmx_kentik *k)
+void cmx__kentik_unref(cmx_kentik *k)
 {
   if (!k || --k->refs > 0)
     return;
@@ -131,20 +127,17 @@ cmx__kentik_unref(cmx_kentik *k)
   free(k);
 }
 
-void
-cmx_kentik_free(cmx_kentik *k)
+void cmx_kentik_free(cmx_kentik *k)
 {
   cmx__kentik_unref(k);
 }
 
-cmx_lane *
-cmx_kentik_lane(cmx_kentik *k)
+cmx_lane *cmx_kentik_lane(cmx_kentik *k)
 {
   return k ? cmx_engine_lane(k->engine, k->lane) : NULL;
 }
 
-int
-cmx_kentik_set_lane(cmx_kentik *k, const char *name)
+int cmx_kentik_set_lane(cmx_kentik *k, const char *name)
 {
   char *n;
 
@@ -158,8 +151,7 @@ cmx_kentik_set_lane(cmx_kentik *k, const char *name)
   return CMX_OK;
 }
 
-int
-cmx_kentik_set_part_limit(cmx_kentik *k, size_t bytes)
+int cmx_kentik_set_part_limit(cmx_kentik *k, size_t bytes)
 {
   if (!k || bytes < 1024)
     return CMX_EINVAL;
@@ -167,8 +159,7 @@ cmx_kentik_set_part_limit(cmx_kentik *k, size_t bytes)
   return CMX_OK;
 }
 
-int
-cmx_kentik_set_timeout_ms(cmx_kentik *k, uint64_t ms)
+int cmx_kentik_set_timeout_ms(cmx_kentik *k, uint64_t ms)
 {
   if (!k)
     return CMX_EINVAL;
@@ -176,21 +167,18 @@ cmx_kentik_set_timeout_ms(cmx_kentik *k, uint64_t ms)
   return CMX_OK;
 }
 
-cmx_engine *
-cmx__kentik_engine(cmx_kentik *k)
+cmx_engine *cmx__kentik_engine(cmx_kentik *k)
 {
   return k->engine;
 }
 
-size_t
-cmx__kentik_part_limit(cmx_kentik *k)
+size_t cmx__kentik_part_limit(cmx_kentik *k)
 {
   return k->part_limit;
 }
 
 /* {"error": "..."} (v5 and the batch API) or {"message": "..."}. */
-static void
-error_parser(const cmx_response *res, cmx_service_error *out)
+static void error_parser(const cmx_response *res, cmx_service_error *out)
 {
   struct json_object *j = cmx_response_json(res), *v;
   size_t len;
@@ -221,8 +209,8 @@ error_parser(const cmx_response *res, cmx_service_error *out)
   }
 }
 
-cmx_request *
-cmx__kentik_request(cmx_kentik *k, const char *method, const char *path)
+cmx_request *cmx__kentik_request(cmx_kentik *k, const char *method,
+                                 const char *path)
 {
   size_t n = strlen(k->base) + strlen(path) + 1;
   char *url = malloc(n);
@@ -242,8 +230,8 @@ cmx__kentik_request(cmx_kentik *k, const char *method, const char *path)
       cmx_request_add_secret_header(req, "X-CH-Auth-API-Token", k->token) !=
           CMX_OK ||
       cmx_request_set_lane(req, k->lane) != CMX_OK ||
-      (k->timeout_ms && cmx_request_set_timeout_ms(req, k->timeout_ms) !=
-                            CMX_OK) ||
+      (k->timeout_ms &&
+       cmx_request_set_timeout_ms(req, k->timeout_ms) != CMX_OK) ||
       cmx_request_expect_json(req) != CMX_OK ||
       cmx_request_set_error_parser(req, error_parser) != CMX_OK) {
     cmx_request_free(req);
@@ -252,16 +240,15 @@ cmx__kentik_request(cmx_kentik *k, const char *method, const char *path)
   return req;
 }
 
-void
-cmx__kentik_fail_detail(const cmx_response *res, char *out, size_t outlen)
+void cmx__kentik_fail_detail(const cmx_response *res, char *out, size_t outlen)
 {
   const cmx_service_error *se = cmx_response_service_error(res);
   long st = cmx_response_status(res);
   const char *d = cmx_response_detail(res);
 
   if (st && se && se->message && *se->message)
-    snprintf(out, outlen, "%s: HTTP %ld: %s", cmx_code_name(
-                 cmx_response_code(res)), st, se->message);
+    snprintf(out, outlen, "%s: HTTP %ld: %s",
+             cmx_code_name(cmx_response_code(res)), st, se->message);
   else if (st)
     snprintf(out, outlen, "%s: HTTP %ld%s%s",
              cmx_code_name(cmx_response_code(res)), st, *d ? ": " : "", d);
@@ -299,8 +286,7 @@ static void status_op_end(status_op *op, int code, const char *detail)
 
 static int status_send(status_op *op);
 
-static void
-status_timer(cmx_engine *e, int code, void *ud)
+static void status_timer(cmx_engine *e, int code, void *ud)
 {
   status_op *op = ud;
   int rc;
@@ -315,8 +301,7 @@ status_timer(cmx_engine *e, int code, void *ud)
     status_op_end(op, rc, "could not submit the status request");
 }
 
-static void
-status_done(cmx_call *call, const cmx_response *res, void *ud)
+static void status_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   status_op *op = ud;
   int code = cmx_response_code(res);
@@ -347,19 +332,17 @@ status_done(cmx_call *call, const cmx_response *res, void *ud)
   }
   now = cmx_engine_now(op->k->engine);
   if (op->deadline && now + op->interval > op->deadline) {
-    snprintf(detail, sizeof(detail),
-             "batch %s still pending at the deadline", op->guid);
+    snprintf(detail, sizeof(detail), "batch %s still pending at the deadline",
+             op->guid);
     status_op_end(op, CMX_ETIMEDOUT, detail);
     return;
   }
   delay = op->interval;
-  if (cmx_timer_start(op->k->engine, delay, status_timer, op, NULL) !=
-      CMX_OK)
+  if (cmx_timer_start(op->k->engine, delay, status_timer, op, NULL) != CMX_OK)
     status_op_end(op, CMX_ENOMEM, "could not start the poll timer");
 }
 
-static int
-status_send(status_op *op)
+static int status_send(status_op *op)
 {
   char path[160];
   cmx_request *req;
@@ -371,8 +354,7 @@ status_send(status_op *op)
   return cmx_submit(op->k->engine, req, status_done, op, NULL);
 }
 
-static int
-guid_safe(const char *g)
+static int guid_safe(const char *g)
 {
   size_t n = 0;
 
@@ -387,9 +369,9 @@ guid_safe(const char *g)
   return n <= CMX_KENTIK_GUID_MAX;
 }
 
-static int
-status_start(cmx_kentik *k, const char *guid, int wait, uint64_t interval,
-             uint64_t deadline, cmx_kentik_status_cb cb, void *ud)
+static int status_start(cmx_kentik *k, const char *guid, int wait,
+                        uint64_t interval, uint64_t deadline,
+                        cmx_kentik_status_cb cb, void *ud)
 {
   status_op *op;
   int rc;
@@ -415,17 +397,15 @@ status_start(cmx_kentik *k, const char *guid, int wait, uint64_t interval,
   return CMX_OK;
 }
 
-int
-cmx_kentik_batch_status(cmx_kentik *k, const char *guid,
-                        cmx_kentik_status_cb cb, void *ud)
+int cmx_kentik_batch_status(cmx_kentik *k, const char *guid,
+                            cmx_kentik_status_cb cb, void *ud)
 {
   return status_start(k, guid, 0, 0, 0, cb, ud);
 }
 
-int
-cmx_kentik_batch_wait(cmx_kentik *k, const char *guid, uint64_t interval_ms,
-                      uint64_t deadline_ms, cmx_kentik_status_cb cb,
-                      void *ud)
+int cmx_kentik_batch_wait(cmx_kentik *k, const char *guid,
+                          uint64_t interval_ms, uint64_t deadline_ms,
+                          cmx_kentik_status_cb cb, void *ud)
 {
   return status_start(k, guid, 1, interval_ms, deadline_ms, cb, ud);
 }
@@ -439,8 +419,7 @@ typedef struct site_op {
   void *ud;
 } site_op;
 
-static void
-site_done(cmx_call *call, const cmx_response *res, void *ud)
+static void site_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   site_op *op = ud;
   struct json_object *j = cmx_response_json(res), *v = NULL;
@@ -480,9 +459,8 @@ site_done(cmx_call *call, const cmx_response *res, void *ud)
   free(op);
 }
 
-static int
-site_start(cmx_kentik *k, const char *path, int list, cmx_kentik_sites_cb cb,
-           void *ud)
+static int site_start(cmx_kentik *k, const char *path, int list,
+                      cmx_kentik_sites_cb cb, void *ud)
 {
   site_op *op;
   cmx_request *req;
@@ -509,8 +487,8 @@ site_start(cmx_kentik *k, const char *path, int list, cmx_kentik_sites_cb cb,
   return CMX_OK;
 }
 
-int
-cmx_kentik_site_get(cmx_kentik *k, long id, cmx_kentik_sites_cb cb, void *ud)
+int cmx_kentik_site_get(cmx_kentik *k, long id, cmx_kentik_sites_cb cb,
+                        void *ud)
 {
   char path[64];
 
@@ -520,8 +498,7 @@ cmx_kentik_site_get(cmx_kentik *k, long id, cmx_kentik_sites_cb cb, void *ud)
   return site_start(k, path, 0, cb, ud);
 }
 
-int
-cmx_kentik_sites_list(cmx_kentik *k, cmx_kentik_sites_cb cb, void *ud)
+int cmx_kentik_sites_list(cmx_kentik *k, cmx_kentik_sites_cb cb, void *ud)
 {
   return site_start(k, "/api/v5/sites", 1, cb, ud);
 }
@@ -534,8 +511,7 @@ typedef struct dev_op {
   void *ud;
 } dev_op;
 
-static void
-dev_done(cmx_call *call, const cmx_response *res, void *ud)
+static void dev_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   dev_op *op = ud;
   struct json_object *v = NULL;
@@ -558,10 +534,9 @@ dev_done(cmx_call *call, const cmx_response *res, void *ud)
   free(op);
 }
 
-int
-cmx_kentik_device_create(cmx_kentik *k, const cmx_kentik_device *d,
-                         cmx_kentik_device_cb cb, void *ud, char *err,
-                         size_t errlen)
+int cmx_kentik_device_create(cmx_kentik *k, const cmx_kentik_device *d,
+                             cmx_kentik_device_cb cb, void *ud, char *err,
+                             size_t errlen)
 {
   char *json;
   cmx_request *req;
@@ -577,8 +552,7 @@ cmx_kentik_device_create(cmx_kentik *k, const cmx_kentik_device *d,
     return CMX_EINVAL;
   op = calloc(1, sizeof(*op));
   req = op ? cmx__kentik_request(k, "POST", "/api/v5/device") : NULL;
-  if (!req ||
-      cmx_request_add_header(req, "Connection", "close") != CMX_OK ||
+  if (!req || cmx_request_add_header(req, "Connection", "close") != CMX_OK ||
       cmx_request_set_body(req, json, strlen(json), "application/json") !=
           CMX_OK) {
     cmx_request_free(req);

@@ -35,15 +35,15 @@ enum {
 };
 
 static const char *const field_key[F_COUNT] = {
-    "addr",          "port",          "protocol",        "asn",
-    "vlans",         "nexthop_asn",   "nexthop_as_name", "lasthop_as_name",
-    "bgp_aspath",    "bgp_community", "tcp_flags",       "mac",
-    "country",       "site",          "device_type",     "interface_name",
-    "device_name",   "nexthop"};
+    "addr",        "port",          "protocol",        "asn",
+    "vlans",       "nexthop_asn",   "nexthop_as_name", "lasthop_as_name",
+    "bgp_aspath",  "bgp_community", "tcp_flags",       "mac",
+    "country",     "site",          "device_type",     "interface_name",
+    "device_name", "nexthop"};
 
 struct cmx_kentik_criteria {
   char direction[8];
-  cmx__kbuf f[F_COUNT];   /* joined JSON elements */
+  cmx__kbuf f[F_COUNT]; /* joined JSON elements */
   unsigned char order[F_COUNT];
   unsigned nfields;
   unsigned char used[F_COUNT];
@@ -51,8 +51,8 @@ struct cmx_kentik_criteria {
   char err[256];
 };
 
-cmx_kentik_criteria *
-cmx_kentik_criteria_new(const char *direction, char *err, size_t errlen)
+cmx_kentik_criteria *cmx_kentik_criteria_new(const char *direction, char *err,
+                                             size_t errlen)
 {
   static const char *const dirs[] = {"src", "dst", "either"};
   cmx_kentik_criteria *c;
@@ -85,8 +85,7 @@ cmx_kentik_criteria_new(const char *direction, char *err, size_t errlen)
   return c;
 }
 
-void
-cmx_kentik_criteria_free(cmx_kentik_criteria *c)
+void cmx_kentik_criteria_free(cmx_kentik_criteria *c)
 {
   unsigned i;
 
@@ -97,24 +96,20 @@ cmx_kentik_criteria_free(cmx_kentik_criteria *c)
   free(c);
 }
 
-const char *
-cmx_kentik_criteria_error(const cmx_kentik_criteria *c)
+const char *cmx_kentik_criteria_error(const cmx_kentik_criteria *c)
 {
   return c ? c->err : "";
 }
 
-int
-cmx__kentik_criteria_empty(const cmx_kentik_criteria *c)
+int cmx__kentik_criteria_empty(const cmx_kentik_criteria *c)
 {
   return c->nfields == 0;
 }
 
-static int
-bad(cmx_kentik_criteria *c, const char *fmt, ...)
+static int bad(cmx_kentik_criteria *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-static int
-bad(cmx_kentik_criteria *c, const char *fmt, ...)
+static int bad(cmx_kentik_criteria *c, const char *fmt, ...)
 {
   va_list ap;
 
@@ -125,8 +120,7 @@ bad(cmx_kentik_criteria *c, const char *fmt, ...)
 }
 
 /* Append one element (JSON text `tok`) to field `f`. */
-static int
-push(cmx_kentik_criteria *c, int f, const char *tok, size_t len)
+static int push(cmx_kentik_criteria *c, int f, const char *tok, size_t len)
 {
   cmx__kbuf *b = &c->f[f];
   size_t old = b->len;
@@ -145,8 +139,8 @@ push(cmx_kentik_criteria *c, int f, const char *tok, size_t len)
   return CMX_OK;
 }
 
-static int
-push_num(cmx_kentik_criteria *c, int f, long long a, long long b, int quoted)
+static int push_num(cmx_kentik_criteria *c, int f, long long a, long long b,
+                    int quoted)
 {
   char tok[64];
   int n;
@@ -158,9 +152,8 @@ push_num(cmx_kentik_criteria *c, int f, long long a, long long b, int quoted)
   return push(c, f, tok, (size_t)n);
 }
 
-static int
-range(cmx_kentik_criteria *c, int f, const char *what, long long a,
-      long long b, long long max)
+static int range(cmx_kentik_criteria *c, int f, const char *what, long long a,
+                 long long b, long long max)
 {
   if (!c)
     return CMX_EINVAL;
@@ -173,32 +166,27 @@ range(cmx_kentik_criteria *c, int f, const char *what, long long a,
   return push_num(c, f, a, b, 1);
 }
 
-int
-cmx_kentik_add_port(cmx_kentik_criteria *c, long p)
+int cmx_kentik_add_port(cmx_kentik_criteria *c, long p)
 {
   return range(c, F_PORT, "port", p, p, 65535);
 }
 
-int
-cmx_kentik_add_port_range(cmx_kentik_criteria *c, long a, long b)
+int cmx_kentik_add_port_range(cmx_kentik_criteria *c, long a, long b)
 {
   return range(c, F_PORT, "port range", a, b, 65535);
 }
 
-int
-cmx_kentik_add_vlan(cmx_kentik_criteria *c, long v)
+int cmx_kentik_add_vlan(cmx_kentik_criteria *c, long v)
 {
   return range(c, F_VLANS, "vlan", v, v, 4095);
 }
 
-int
-cmx_kentik_add_vlan_range(cmx_kentik_criteria *c, long a, long b)
+int cmx_kentik_add_vlan_range(cmx_kentik_criteria *c, long a, long b)
 {
   return range(c, F_VLANS, "vlan range", a, b, 4095);
 }
 
-int
-cmx_kentik_add_protocol(cmx_kentik_criteria *c, long p)
+int cmx_kentik_add_protocol(cmx_kentik_criteria *c, long p)
 {
   if (!c)
     return CMX_EINVAL;
@@ -207,35 +195,30 @@ cmx_kentik_add_protocol(cmx_kentik_criteria *c, long p)
   return push_num(c, F_PROTOCOL, p, p, 0);
 }
 
-int
-cmx_kentik_add_asn(cmx_kentik_criteria *c, long long n)
+int cmx_kentik_add_asn(cmx_kentik_criteria *c, long long n)
 {
   return range(c, F_ASN, "asn", n, n, 4294967295LL);
 }
 
-int
-cmx_kentik_add_asn_range(cmx_kentik_criteria *c, long long a, long long b)
+int cmx_kentik_add_asn_range(cmx_kentik_criteria *c, long long a, long long b)
 {
   return range(c, F_ASN, "asn range", a, b, 4294967295LL);
 }
 
-int
-cmx_kentik_add_next_hop_asn(cmx_kentik_criteria *c, long long n)
+int cmx_kentik_add_next_hop_asn(cmx_kentik_criteria *c, long long n)
 {
   return range(c, F_NEXTHOP_ASN, "next-hop asn", n, n, 4294967295LL);
 }
 
-int
-cmx_kentik_add_next_hop_asn_range(cmx_kentik_criteria *c, long long a,
-                                  long long b)
+int cmx_kentik_add_next_hop_asn_range(cmx_kentik_criteria *c, long long a,
+                                      long long b)
 {
   return range(c, F_NEXTHOP_ASN, "next-hop asn range", a, b, 4294967295LL);
 }
 
 /* Stripped non-empty UTF-8 string, with an optional syntax check. */
-static int
-add_str(cmx_kentik_criteria *c, int f, const char *what, const char *s,
-        int kind)
+static int add_str(cmx_kentik_criteria *c, int f, const char *what,
+                   const char *s, int kind)
 {
   const char *p;
   size_t n;
@@ -266,80 +249,67 @@ add_str(cmx_kentik_criteria *c, int f, const char *what, const char *s,
   return rc;
 }
 
-int
-cmx_kentik_add_last_hop_asn_name(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_last_hop_asn_name(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_LASTHOP_AS_NAME, "last-hop asn name", s, 0);
 }
 
-int
-cmx_kentik_add_next_hop_asn_name(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_next_hop_asn_name(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_NEXTHOP_AS_NAME, "next-hop asn name", s, 0);
 }
 
-int
-cmx_kentik_add_bgp_as_path(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_bgp_as_path(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_BGP_ASPATH, "bgp as path", s, 0);
 }
 
-int
-cmx_kentik_add_bgp_community(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_bgp_community(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_BGP_COMMUNITY, "bgp community", s, 0);
 }
 
-int
-cmx_kentik_add_ip_address(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_ip_address(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_ADDR, "ip address", s, 1);
 }
 
-int
-cmx_kentik_add_next_hop_ip_address(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_next_hop_ip_address(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_NEXTHOP, "next-hop ip address", s, 1);
 }
 
-int
-cmx_kentik_add_mac_address(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_mac_address(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_MAC, "mac address", s, 2);
 }
 
-int
-cmx_kentik_add_country_code(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_country_code(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_COUNTRY, "country code", s, 0);
 }
 
-int
-cmx_kentik_add_site_name(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_site_name(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_SITE, "site name", s, 0);
 }
 
-int
-cmx_kentik_add_device_type(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_device_type(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_DEVICE_TYPE, "device type", s, 0);
 }
 
-int
-cmx_kentik_add_interface_name(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_interface_name(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_INTERFACE_NAME, "interface name", s, 0);
 }
 
-int
-cmx_kentik_add_device_name(cmx_kentik_criteria *c, const char *s)
+int cmx_kentik_add_device_name(cmx_kentik_criteria *c, const char *s)
 {
   return add_str(c, F_DEVICE_NAME, "device name", s, 0);
 }
 
-static void
-tcp_mark(cmx_kentik_criteria *c, long mask)
+static void tcp_mark(cmx_kentik_criteria *c, long mask)
 {
   c->tcp_flags = mask;
   if (!c->used[F_TCP_FLAGS]) {
@@ -349,8 +319,7 @@ tcp_mark(cmx_kentik_criteria *c, long mask)
   c->err[0] = '\0';
 }
 
-int
-cmx_kentik_add_tcp_flag(cmx_kentik_criteria *c, long flag)
+int cmx_kentik_add_tcp_flag(cmx_kentik_criteria *c, long flag)
 {
   if (!c)
     return CMX_EINVAL;
@@ -360,8 +329,7 @@ cmx_kentik_add_tcp_flag(cmx_kentik_criteria *c, long flag)
   return CMX_OK;
 }
 
-int
-cmx_kentik_set_tcp_flags(cmx_kentik_criteria *c, long mask)
+int cmx_kentik_set_tcp_flags(cmx_kentik_criteria *c, long mask)
 {
   if (!c)
     return CMX_EINVAL;
@@ -371,8 +339,7 @@ cmx_kentik_set_tcp_flags(cmx_kentik_criteria *c, long mask)
   return CMX_OK;
 }
 
-int
-cmx__kentik_criteria_write(const cmx_kentik_criteria *c, cmx__kbuf *b)
+int cmx__kentik_criteria_write(const cmx_kentik_criteria *c, cmx__kbuf *b)
 {
   unsigned i;
   int rc;
@@ -395,8 +362,7 @@ cmx__kentik_criteria_write(const cmx_kentik_criteria *c, cmx__kbuf *b)
   return rc;
 }
 
-char *
-cmx_kentik_criteria_json(const cmx_kentik_criteria *c)
+char *cmx_kentik_criteria_json(const cmx_kentik_criteria *c)
 {
   cmx__kbuf b = {0};
 

@@ -9,8 +9,7 @@
 
 #include "kentik-int.h"
 
-void
-cmx_kentik_device_init(cmx_kentik_device *d)
+void cmx_kentik_device_init(cmx_kentik_device *d)
 {
   if (!d)
     return;
@@ -19,8 +18,7 @@ cmx_kentik_device_init(cmx_kentik_device *d)
   d->device_bgp_flowspec = -1;
 }
 
-static int
-one_of(const char *s, const char *const *set)
+static int one_of(const char *s, const char *const *set)
 {
   for (; *set; set++)
     if (strcmp(s, *set) == 0)
@@ -28,8 +26,7 @@ one_of(const char *s, const char *const *set)
   return 0;
 }
 
-static int
-ip_ok(const char *s)
+static int ip_ok(const char *s)
 {
   return cmx__kentik_ip_valid(s, strlen(s), 0);
 }
@@ -40,9 +37,8 @@ ip_ok(const char *s)
     return CMX_EINVAL;                                                        \
   } while (0)
 
-int
-cmx_kentik_device_validate(const cmx_kentik_device *d, char *err,
-                           size_t errlen)
+int cmx_kentik_device_validate(const cmx_kentik_device *d, char *err,
+                               size_t errlen)
 {
   static const char *const types[] = {"router", "host-nprobe-dns-www", NULL};
   static const char *const bgp[] = {"none", "device", "other_device", NULL};
@@ -115,11 +111,10 @@ cmx_kentik_device_validate(const cmx_kentik_device *d, char *err,
   }
   if (d->snmp_v3_user || d->snmp_v3_auth_protocol ||
       d->snmp_v3_privacy_protocol) {
-    const char *ap = d->snmp_v3_auth_protocol ? d->snmp_v3_auth_protocol
-                                              : "NoAuth";
-    const char *pp = d->snmp_v3_privacy_protocol
-                         ? d->snmp_v3_privacy_protocol
-                         : "NoPriv";
+    const char *ap =
+        d->snmp_v3_auth_protocol ? d->snmp_v3_auth_protocol : "NoAuth";
+    const char *pp =
+        d->snmp_v3_privacy_protocol ? d->snmp_v3_privacy_protocol : "NoPriv";
     if (!d->snmp_v3_user || !*d->snmp_v3_user)
       FAIL("device_snmp_v3_conf.UserName: required");
     if (!one_of(ap, auth))
@@ -137,8 +132,7 @@ cmx_kentik_device_validate(const cmx_kentik_device *d, char *err,
   return CMX_OK;
 }
 
-static int
-kv_str(cmx__kbuf *b, int *first, const char *k, const char *v)
+static int kv_str(cmx__kbuf *b, int *first, const char *k, const char *v)
 {
   int rc;
 
@@ -151,17 +145,15 @@ kv_str(cmx__kbuf *b, int *first, const char *k, const char *v)
   return rc;
 }
 
-static int
-kv_raw(cmx__kbuf *b, int *first, const char *k, const char *v)
+static int kv_raw(cmx__kbuf *b, int *first, const char *k, const char *v)
 {
-  int rc = cmx__kentik_buf_printf(b, "%s\"%s\": %s", *first ? "" : ", ", k,
-                                  v);
+  int rc = cmx__kentik_buf_printf(b, "%s\"%s\": %s", *first ? "" : ", ", k, v);
   *first = 0;
   return rc;
 }
 
-char *
-cmx_kentik_device_json(const cmx_kentik_device *d, char *err, size_t errlen)
+char *cmx_kentik_device_json(const cmx_kentik_device *d, char *err,
+                             size_t errlen)
 {
   cmx__kbuf b = {0};
   char num[32];
@@ -203,8 +195,7 @@ cmx_kentik_device_json(const cmx_kentik_device *d, char *err, size_t errlen)
   if (rc == CMX_OK)
     rc = kv_str(&b, &first, "device_snmp_ip", d->device_snmp_ip);
   if (rc == CMX_OK)
-    rc = kv_str(&b, &first, "device_snmp_community",
-                d->device_snmp_community);
+    rc = kv_str(&b, &first, "device_snmp_community", d->device_snmp_community);
   if (rc == CMX_OK && d->minimize_snmp >= 0)
     rc = kv_raw(&b, &first, "minimize_snmp",
                 d->minimize_snmp ? "true" : "false");
@@ -244,8 +235,7 @@ cmx_kentik_device_json(const cmx_kentik_device *d, char *err, size_t errlen)
                   d->snmp_v3_privacy_protocol ? d->snmp_v3_privacy_protocol
                                               : "NoPriv");
     if (rc == CMX_OK)
-      rc = kv_str(&b, &f2, "PrivacyPassphrase",
-                  d->snmp_v3_privacy_passphrase);
+      rc = kv_str(&b, &f2, "PrivacyPassphrase", d->snmp_v3_privacy_passphrase);
     if (rc == CMX_OK)
       rc = cmx__kentik_buf_str(&b, "}");
   }
@@ -254,8 +244,8 @@ cmx_kentik_device_json(const cmx_kentik_device *d, char *err, size_t errlen)
   if (rc == CMX_OK)
     rc = cmx__kentik_buf_str(&b, "}}");
   if (rc != CMX_OK) {
-    cmx__kentik_err(err, errlen, rc == CMX_ENOMEM
-                                     ? "out of memory"
+    cmx__kentik_err(err, errlen,
+                    rc == CMX_ENOMEM ? "out of memory"
                                      : "device: a string is not valid UTF-8");
     free(b.p);
     return NULL;

@@ -10,8 +10,7 @@
 
 #include "kentik-int.h"
 
-static struct json_object *
-key(struct json_object *o, const char *k)
+static struct json_object *key(struct json_object *o, const char *k)
 {
   struct json_object *v = NULL;
 
@@ -22,8 +21,7 @@ key(struct json_object *o, const char *k)
 }
 
 /* Integer from a number or a numeric string; 0 when missing. */
-static int
-get_long(struct json_object *o, const char *k, long *out)
+static int get_long(struct json_object *o, const char *k, long *out)
 {
   struct json_object *v = key(o, k);
   const char *s;
@@ -44,8 +42,7 @@ get_long(struct json_object *o, const char *k, long *out)
   return 0;
 }
 
-static int
-get_bool(struct json_object *o, const char *k, int *out)
+static int get_bool(struct json_object *o, const char *k, int *out)
 {
   struct json_object *v = key(o, k);
 
@@ -55,8 +52,7 @@ get_bool(struct json_object *o, const char *k, int *out)
   return 1;
 }
 
-static const char *
-get_str(struct json_object *o, const char *k)
+static const char *get_str(struct json_object *o, const char *k)
 {
   struct json_object *v = key(o, k);
 
@@ -73,9 +69,8 @@ get_str(struct json_object *o, const char *k)
     }                                                                         \
   } while (0)
 
-int
-cmx_kentik_status_parse(struct json_object *obj, cmx_kentik_status *st,
-                        char *err, size_t errlen)
+int cmx_kentik_status_parse(struct json_object *obj, cmx_kentik_status *st,
+                            char *err, size_t errlen)
 {
   struct json_object *u, *d, *r, *cd, *user;
 
@@ -124,9 +119,8 @@ cmx_kentik_status_parse(struct json_object *obj, cmx_kentik_status *st,
   return CMX_OK;
 }
 
-int
-cmx_kentik_site_parse(struct json_object *obj, cmx_kentik_site *s, char *err,
-                      size_t errlen)
+int cmx_kentik_site_parse(struct json_object *obj, cmx_kentik_site *s,
+                          char *err, size_t errlen)
 {
   struct json_object *v;
 
@@ -162,14 +156,13 @@ cmx_kentik_site_parse(struct json_object *obj, cmx_kentik_site *s, char *err,
   return CMX_OK;
 }
 
-int
-cmx_kentik_device_parse(struct json_object *obj, cmx_kentik_device_info *d,
-                        char *err, size_t errlen)
+int cmx_kentik_device_parse(struct json_object *obj, cmx_kentik_device_info *d,
+                            char *err, size_t errlen)
 {
   struct json_object *plan;
-  static const char *const req[] = {"id", "company_id", "device_name",
-                                    "device_type", "device_subtype",
-                                    "device_sample_rate"};
+  static const char *const req[] = {
+      "id",          "company_id",     "device_name",
+      "device_type", "device_subtype", "device_sample_rate"};
   const char **slots[6];
   size_t i;
 

@@ -37,15 +37,13 @@ struct cmx_kentik_plan {
           "\"upserts\": [], \"deletes\": []}") -                              \
    1)
 
-static uint64_t
-esc_len(const cmx_kentik_batch *b, const cmx__kentry *e)
+static uint64_t esc_len(const cmx_kentik_batch *b, const cmx__kentry *e)
 {
   return (uint64_t)cmx_kentik_json_string(NULL, b->vals.p + e->val_off,
                                           e->val_len);
 }
 
-static uint64_t
-upsert_size(const cmx_kentik_batch *b, const cmx__kentry *e)
+static uint64_t upsert_size(const cmx_kentik_batch *b, const cmx__kentry *e)
 {
   uint64_t r = e->head, crit = 0;
 
@@ -60,14 +58,12 @@ upsert_size(const cmx_kentik_batch *b, const cmx__kentry *e)
   return 10 + esc_len(b, e) + 15 + crit + 2 * (uint64_t)(e->ncrit - 1) + 2;
 }
 
-static uint64_t
-delete_size(const cmx_kentik_batch *b, const cmx__kentry *e)
+static uint64_t delete_size(const cmx_kentik_batch *b, const cmx__kentry *e)
 {
   return 10 + esc_len(b, e) + 1; /* {"value": V} */
 }
 
-static int
-close_part(cmx_kentik_plan *p, const kpart *cur)
+static int close_part(cmx_kentik_plan *p, const kpart *cur)
 {
   if (p->nparts == p->cap) {
     size_t nc = p->cap ? p->cap * 2 : 16;
@@ -81,9 +77,8 @@ close_part(cmx_kentik_plan *p, const kpart *cur)
   return CMX_OK;
 }
 
-static void
-describe(const cmx_kentik_batch *b, const cmx__kentry *e, char *out,
-         size_t outlen)
+static void describe(const cmx_kentik_batch *b, const cmx__kentry *e,
+                     char *out, size_t outlen)
 {
   int n = e->val_len > 40 ? 40 : (int)e->val_len;
 
@@ -91,9 +86,8 @@ describe(const cmx_kentik_batch *b, const cmx__kentry *e, char *out,
            e->val_len > 40 ? "..." : "");
 }
 
-int
-cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
-                    cmx_kentik_plan **out, char *err, size_t errlen)
+int cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
+                        cmx_kentik_plan **out, char *err, size_t errlen)
 {
   cmx_kentik_plan *p;
   uint64_t frame, size;
@@ -111,8 +105,7 @@ cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
   frame = FRAME_FIXED + strlen(b->replace_all ? "true" : "false") + 5 +
           CMX_KENTIK_GUID_MAX;
   if (limit < frame + 64) {
-    cmx__kentik_err(err, errlen, "part limit: %zu bytes is too small",
-                    limit);
+    cmx__kentik_err(err, errlen, "part limit: %zu bytes is too small", limit);
     return CMX_EINVAL;
   }
   if (b->nupserts == 0 && cmx_kentik_batch_delete_count(b) == 0 &&
@@ -209,8 +202,7 @@ cmx_kentik_plan_new(const cmx_kentik_batch *b, size_t limit,
   return CMX_OK;
 }
 
-void
-cmx_kentik_plan_free(cmx_kentik_plan *p)
+void cmx_kentik_plan_free(cmx_kentik_plan *p)
 {
   if (!p)
     return;
@@ -218,14 +210,12 @@ cmx_kentik_plan_free(cmx_kentik_plan *p)
   free(p);
 }
 
-size_t
-cmx_kentik_plan_parts(const cmx_kentik_plan *p)
+size_t cmx_kentik_plan_parts(const cmx_kentik_plan *p)
 {
   return p ? p->nparts : 0;
 }
 
-uint64_t
-cmx_kentik_plan_json_bytes(const cmx_kentik_plan *p)
+uint64_t cmx_kentik_plan_json_bytes(const cmx_kentik_plan *p)
 {
   uint64_t sum = 0;
   size_t i, rl;
@@ -234,13 +224,11 @@ cmx_kentik_plan_json_bytes(const cmx_kentik_plan *p)
     return 0;
   rl = strlen(p->b->replace_all ? "true" : "false");
   for (i = 0; i < p->nparts; i++)
-    sum += FRAME_FIXED + rl + (i + 1 == p->nparts ? 4 : 5) +
-           p->parts[i].body;
+    sum += FRAME_FIXED + rl + (i + 1 == p->nparts ? 4 : 5) + p->parts[i].body;
   return sum;
 }
 
-static int
-guid_ok(const char *g)
+static int guid_ok(const char *g)
 {
   size_t n = 0;
 
@@ -252,9 +240,9 @@ guid_ok(const char *g)
   return n <= CMX_KENTIK_GUID_MAX;
 }
 
-int
-cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t idx, const char *guid,
-                     char **buf, size_t *cap, size_t *len)
+int cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t idx,
+                         const char *guid, char **buf, size_t *cap,
+                         size_t *len)
 {
   const cmx_kentik_batch *b;
   const kpart *pt;
@@ -277,8 +265,9 @@ cmx_kentik_plan_part(const cmx_kentik_plan *p, size_t idx, const char *guid,
   if (rc != CMX_OK)
     return rc;
   rc = cmx__kentik_buf_printf(
-      &o, "{\"replace_all\": %s, \"guid\": \"%s\", \"complete\": %s, "
-          "\"upserts\": [",
+      &o,
+      "{\"replace_all\": %s, \"guid\": \"%s\", \"complete\": %s, "
+      "\"upserts\": [",
       b->replace_all ? "true" : "false", guid,
       idx + 1 == p->nparts ? "true" : "false");
   for (i = pt->u0; i < pt->u1 && rc == CMX_OK; i++) {

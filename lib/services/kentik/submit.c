@@ -29,9 +29,8 @@ typedef struct submit_op {
   void *ud;
 } submit_op;
 
-static void
-finish(submit_op *op, int code, long status, const char *message,
-       const char *detail)
+static void finish(submit_op *op, int code, long status, const char *message,
+                   const char *detail)
 {
   cmx_kentik_submit_result r;
 
@@ -52,8 +51,7 @@ finish(submit_op *op, int code, long status, const char *message,
 
 static void part_done(cmx_call *call, const cmx_response *res, void *ud);
 
-static int
-send_part(submit_op *op)
+static int send_part(submit_op *op)
 {
   cmx_request *req;
   int rc;
@@ -87,8 +85,7 @@ send_part(submit_op *op)
   return rc;
 }
 
-static int
-guid_ok(const char *g)
+static int guid_ok(const char *g)
 {
   size_t n = 0;
 
@@ -102,16 +99,14 @@ guid_ok(const char *g)
 }
 
 /* Did the request certainly not reach the server? */
-static int
-never_sent(int code)
+static int never_sent(int code)
 {
   return code == CMX_ECONNREFUSED || code == CMX_ERESOLVE ||
-         code == CMX_ETLS || code == CMX_EQUEUEFULL ||
-         code == CMX_ESHUTDOWN || code == CMX_ENOMEM;
+         code == CMX_ETLS || code == CMX_EQUEUEFULL || code == CMX_ESHUTDOWN ||
+         code == CMX_ENOMEM;
 }
 
-static void
-part_done(cmx_call *call, const cmx_response *res, void *ud)
+static void part_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   submit_op *op = ud;
   int code = cmx_response_code(res);
@@ -167,8 +162,7 @@ part_done(cmx_call *call, const cmx_response *res, void *ud)
     snprintf(detail, sizeof(detail),
              "part %zu of %zu: server reported an error: %.200s; batch "
              "guid '%s', parts sent %zu",
-             part, op->nparts, json_object_get_string(v), op->guid,
-             op->sent);
+             part, op->nparts, json_object_get_string(v), op->guid, op->sent);
     finish(op, CMX_EPROTO, status, json_object_get_string(v), detail);
     return;
   }
@@ -200,16 +194,15 @@ part_done(cmx_call *call, const cmx_response *res, void *ud)
     snprintf(detail, sizeof(detail),
              "part %zu of %zu could not be submitted (%s); batch guid '%s', "
              "parts acknowledged %zu",
-             op->next + 1, op->nparts, cmx_strerror(rc), op->guid,
-             op->acked);
+             op->next + 1, op->nparts, cmx_strerror(rc), op->guid, op->acked);
     finish(op, rc, 0, NULL, detail);
   }
 }
 
-static int
-submit(cmx_kentik *k, const char *path, const cmx_kentik_batch *batch,
-       cmx_kentik_progress_cb progress, cmx_kentik_submit_cb cb, void *ud,
-       char *err, size_t errlen)
+static int submit(cmx_kentik *k, const char *path,
+                  const cmx_kentik_batch *batch,
+                  cmx_kentik_progress_cb progress, cmx_kentik_submit_cb cb,
+                  void *ud, char *err, size_t errlen)
 {
   submit_op *op;
   int rc;
@@ -247,12 +240,11 @@ submit(cmx_kentik *k, const char *path, const cmx_kentik_batch *batch,
   return CMX_OK;
 }
 
-int
-cmx_kentik_submit_populators(cmx_kentik *k, const char *dimension,
-                             const cmx_kentik_batch *batch,
-                             cmx_kentik_progress_cb progress,
-                             cmx_kentik_submit_cb cb, void *ud, char *err,
-                             size_t errlen)
+int cmx_kentik_submit_populators(cmx_kentik *k, const char *dimension,
+                                 const cmx_kentik_batch *batch,
+                                 cmx_kentik_progress_cb progress,
+                                 cmx_kentik_submit_cb cb, void *ud, char *err,
+                                 size_t errlen)
 {
   char path[128];
   int rc = cmx_kentik_dimension_valid(dimension, err, errlen);
@@ -264,12 +256,10 @@ cmx_kentik_submit_populators(cmx_kentik *k, const char *dimension,
   return submit(k, path, batch, progress, cb, ud, err, errlen);
 }
 
-int
-cmx_kentik_submit_tags(cmx_kentik *k, const cmx_kentik_batch *batch,
-                       cmx_kentik_progress_cb progress,
-                       cmx_kentik_submit_cb cb, void *ud, char *err,
-                       size_t errlen)
+int cmx_kentik_submit_tags(cmx_kentik *k, const cmx_kentik_batch *batch,
+                           cmx_kentik_progress_cb progress,
+                           cmx_kentik_submit_cb cb, void *ud, char *err,
+                           size_t errlen)
 {
-  return submit(k, "/api/v5/batch/tags", batch, progress, cb, ud, err,
-                errlen);
+  return submit(k, "/api/v5/batch/tags", batch, progress, cb, ud, err, errlen);
 }

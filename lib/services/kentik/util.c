@@ -12,8 +12,7 @@
 
 #include "kentik-int.h"
 
-int
-cmx__kentik_buf_reserve(cmx__kbuf *b, size_t more)
+int cmx__kentik_buf_reserve(cmx__kbuf *b, size_t more)
 {
   size_t need = b->len + more + 1, ncap;
   char *p;
@@ -31,8 +30,7 @@ cmx__kentik_buf_reserve(cmx__kbuf *b, size_t more)
   return CMX_OK;
 }
 
-int
-cmx__kentik_buf_add(cmx__kbuf *b, const void *data, size_t len)
+int cmx__kentik_buf_add(cmx__kbuf *b, const void *data, size_t len)
 {
   if (cmx__kentik_buf_reserve(b, len) != CMX_OK)
     return CMX_ENOMEM;
@@ -42,14 +40,12 @@ cmx__kentik_buf_add(cmx__kbuf *b, const void *data, size_t len)
   return CMX_OK;
 }
 
-int
-cmx__kentik_buf_str(cmx__kbuf *b, const char *s)
+int cmx__kentik_buf_str(cmx__kbuf *b, const char *s)
 {
   return cmx__kentik_buf_add(b, s, strlen(s));
 }
 
-int
-cmx__kentik_buf_printf(cmx__kbuf *b, const char *fmt, ...)
+int cmx__kentik_buf_printf(cmx__kbuf *b, const char *fmt, ...)
 {
   va_list ap;
   int n;
@@ -67,8 +63,7 @@ cmx__kentik_buf_printf(cmx__kbuf *b, const char *fmt, ...)
 }
 
 /* Decode one UTF-8 code point at s[*i]; -1 when invalid. */
-static long
-utf8_next(const unsigned char *s, size_t len, size_t *i)
+static long utf8_next(const unsigned char *s, size_t len, size_t *i)
 {
   unsigned char c = s[*i];
   long cp;
@@ -105,8 +100,7 @@ utf8_next(const unsigned char *s, size_t len, size_t *i)
   return cp;
 }
 
-int
-cmx__kentik_utf8_valid(const char *s, size_t len)
+int cmx__kentik_utf8_valid(const char *s, size_t len)
 {
   size_t i = 0;
 
@@ -118,8 +112,7 @@ cmx__kentik_utf8_valid(const char *s, size_t len)
 
 static const char hexd[] = "0123456789abcdef";
 
-static size_t
-put_u(char *o, unsigned v)
+static size_t put_u(char *o, unsigned v)
 {
   if (o) {
     o[0] = '\\';
@@ -132,8 +125,7 @@ put_u(char *o, unsigned v)
   return 6;
 }
 
-long
-cmx_kentik_json_string(char *out, const char *s, size_t len)
+long cmx_kentik_json_string(char *out, const char *s, size_t len)
 {
   const unsigned char *u = (const unsigned char *)s;
   size_t i = 0, n = 0;
@@ -155,14 +147,29 @@ cmx_kentik_json_string(char *out, const char *s, size_t len)
       continue;
     }
     switch (c) {
-    case '"': esc = "\\\""; break;
-    case '\\': esc = "\\\\"; break;
-    case '\n': esc = "\\n"; break;
-    case '\r': esc = "\\r"; break;
-    case '\t': esc = "\\t"; break;
-    case '\b': esc = "\\b"; break;
-    case '\f': esc = "\\f"; break;
-    default: break;
+    case '"':
+      esc = "\\\"";
+      break;
+    case '\\':
+      esc = "\\\\";
+      break;
+    case '\n':
+      esc = "\\n";
+      break;
+    case '\r':
+      esc = "\\r";
+      break;
+    case '\t':
+      esc = "\\t";
+      break;
+    case '\b':
+      esc = "\\b";
+      break;
+    case '\f':
+      esc = "\\f";
+      break;
+    default:
+      break;
     }
     if (esc) {
       if (out)
@@ -191,8 +198,7 @@ cmx_kentik_json_string(char *out, const char *s, size_t len)
   return (long)n;
 }
 
-int
-cmx__kentik_buf_json_string(cmx__kbuf *b, const char *s, size_t len)
+int cmx__kentik_buf_json_string(cmx__kbuf *b, const char *s, size_t len)
 {
   long n;
 
@@ -206,8 +212,7 @@ cmx__kentik_buf_json_string(cmx__kbuf *b, const char *s, size_t len)
   return CMX_OK;
 }
 
-void
-cmx__kentik_err(char *err, size_t errlen, const char *fmt, ...)
+void cmx__kentik_err(char *err, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
 
@@ -218,14 +223,12 @@ cmx__kentik_err(char *err, size_t errlen, const char *fmt, ...)
   va_end(ap);
 }
 
-static int
-is_strip(unsigned char c)
+static int is_strip(unsigned char c)
 {
   return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
 
-const char *
-cmx__kentik_strip(const char *s, size_t *len)
+const char *cmx__kentik_strip(const char *s, size_t *len)
 {
   size_t n = strlen(s);
 
@@ -239,8 +242,7 @@ cmx__kentik_strip(const char *s, size_t *len)
   return s;
 }
 
-int
-cmx__kentik_ip_valid(const char *s, size_t len, int allow_cidr)
+int cmx__kentik_ip_valid(const char *s, size_t len, int allow_cidr)
 {
   char buf[64];
   unsigned char addr[16];
@@ -275,15 +277,13 @@ cmx__kentik_ip_valid(const char *s, size_t len, int allow_cidr)
   return 1;
 }
 
-static int
-ishex(char c)
+static int ishex(char c)
 {
   return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
          (c >= 'A' && c <= 'F');
 }
 
-int
-cmx__kentik_mac_valid(const char *s, size_t len)
+int cmx__kentik_mac_valid(const char *s, size_t len)
 {
   size_t i;
   char sep;
@@ -304,8 +304,7 @@ cmx__kentik_mac_valid(const char *s, size_t len)
   return 1;
 }
 
-int
-cmx_kentik_dimension_valid(const char *name, char *err, size_t errlen)
+int cmx_kentik_dimension_valid(const char *name, char *err, size_t errlen)
 {
   size_t n, i;
 
