@@ -37,8 +37,7 @@ typedef struct step {
 
 static void step_end(demo_syn *d);
 
-static step *
-step_new(demo_syn *d, const char *what)
+static step *step_new(demo_syn *d, const char *what)
 {
   step *s = malloc(sizeof(*s));
 
@@ -52,8 +51,7 @@ step_new(demo_syn *d, const char *what)
 }
 
 /* Record the call; returns its demo_syn and frees the step. */
-static demo_syn *
-step_done(step *s, const cmx_synnefo_result *r)
+static demo_syn *step_done(step *s, const cmx_synnefo_result *r)
 {
   demo_syn *d = s->d;
 
@@ -65,8 +63,7 @@ step_done(step *s, const cmx_synnefo_result *r)
   return d;
 }
 
-static void
-step_end(demo_syn *d)
+static void step_end(demo_syn *d)
 {
   if (--d->outstanding > 0)
     return;
@@ -77,8 +74,7 @@ step_end(demo_syn *d)
   free(d);
 }
 
-static void
-start(demo_syn *d, const char *what, int rc, step *s)
+static void start(demo_syn *d, const char *what, int rc, step *s)
 {
   if (rc != CMX_OK) {
     demo_note(d->t, SC, "%s refused: %s", what, cmx_synnefo_last_error(d->c));
@@ -87,15 +83,14 @@ start(demo_syn *d, const char *what, int rc, step *s)
   }
 }
 
-#define START(d, what, call_expr)                                            \
-  do {                                                                       \
-    step *s_ = step_new((d), (what));                                        \
-    if (s_)                                                                  \
-      start((d), (what), (call_expr), s_);                                   \
+#define START(d, what, call_expr)                                             \
+  do {                                                                        \
+    step *s_ = step_new((d), (what));                                         \
+    if (s_)                                                                   \
+      start((d), (what), (call_expr), s_);                                    \
   } while (0)
 
-static const char *
-jstr(json_object *o, const char *k)
+static const char *jstr(json_object *o, const char *k)
 {
   json_object *v;
 
@@ -105,8 +100,7 @@ jstr(json_object *o, const char *k)
 
 /* servers ---------------------------------------------------------------- */
 
-static void
-waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
@@ -117,8 +111,7 @@ waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static void
-created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
@@ -129,39 +122,36 @@ created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static void
-simple_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void simple_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   step_end(step_done(ud, r));
 }
 
-static void
-net_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void net_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
   if (r->code == CMX_OK)
-    START(d, "list_networks", cmx_synnefo_list_networks(c, 1, simple_done, s_));
+    START(d, "list_networks",
+          cmx_synnefo_list_networks(c, 1, simple_done, s_));
   step_end(d);
 }
 
 /* pithos ------------------------------------------------------------------ */
 
-static void
-registered(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void registered(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
   if (r->code == CMX_OK)
     START(d, "image_get_meta",
-          cmx_synnefo_image_get_meta(c, jstr(r->json, "id"), NULL,
-                                     simple_done, s_));
+          cmx_synnefo_image_get_meta(c, jstr(r->json, "id"), NULL, simple_done,
+                                     s_));
   step_end(d);
 }
 
-static void
-downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
   cmx_synnefo_image_spec im;
@@ -182,13 +172,13 @@ downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static void
-reuploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void reuploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
   if (r->code == CMX_OK) {
-    demo_note(d->t, SC, "re-upload sent %s blocks", jstr(r->json, "blocks_sent"));
+    demo_note(d->t, SC, "re-upload sent %s blocks",
+              jstr(r->json, "blocks_sent"));
     START(d, "download_object",
           cmx_synnefo_download_object(c, "demo", "disk.img", -1, d->out, NULL,
                                       downloaded, s_));
@@ -196,8 +186,7 @@ reuploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static void
-uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
@@ -212,8 +201,8 @@ uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static void
-container_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void container_done(cmx_synnefo *c, const cmx_synnefo_result *r,
+                           void *ud)
 {
   demo_syn *d = step_done(ud, r);
 
@@ -224,8 +213,7 @@ container_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   step_end(d);
 }
 
-static int
-make_file(demo_syn *d)
+static int make_file(demo_syn *d)
 {
   const size_t blk = (size_t)1 << 20;
   unsigned char *b = malloc(blk);
@@ -257,8 +245,7 @@ make_file(demo_syn *d)
   return 0;
 }
 
-int
-demo_synnefo(cmx_engine *engine, const char *base_url, demo_tally *t)
+int demo_synnefo(cmx_engine *engine, const char *base_url, demo_tally *t)
 {
   demo_syn *d = calloc(1, sizeof(*d));
   char auth[512], err[128];
@@ -286,7 +273,8 @@ demo_synnefo(cmx_engine *engine, const char *base_url, demo_tally *t)
     char name[32];
     snprintf(name, sizeof(name), "demo-%02d", i);
     s.name = name;
-    START(d, "create_server", cmx_synnefo_create_server(d->c, &s, created, s_));
+    START(d, "create_server",
+          cmx_synnefo_create_server(d->c, &s, created, s_));
   }
   START(d, "create_network",
         cmx_synnefo_create_network(d->c, "MAC_FILTERED", "demo-net", net_done,

@@ -6,8 +6,7 @@
 
 static int left, active, failed;
 
-static void
-waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   (void)ud;
@@ -29,8 +28,7 @@ waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   left--;
 }
 
-static void
-created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)ud;
   if (r->code != CMX_OK) {
@@ -41,16 +39,15 @@ created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
   printf("created %s: id %s, password %s\n", ex_str(r->json, "name"),
          ex_str(r->json, "id"), ex_str(r->json, "adminPass"));
-  if (cmx_synnefo_wait_server(c, ex_str(r->json, "id"), "BUILD", 500,
-                              120000, NULL, waited, NULL) != CMX_OK) {
+  if (cmx_synnefo_wait_server(c, ex_str(r->json, "id"), "BUILD", 500, 120000,
+                              NULL, waited, NULL) != CMX_OK) {
     fprintf(stderr, "%s\n", cmx_synnefo_last_error(c));
     failed++;
     left--;
   }
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine);

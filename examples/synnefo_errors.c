@@ -7,8 +7,7 @@
 
 static int seen;
 
-static void
-report(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void report(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   seen++;
@@ -25,8 +24,7 @@ report(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     printf("  -> check the token\n");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine), *bad;
@@ -42,7 +40,8 @@ main(int argc, char **argv)
   cmx_synnefo_get_server_details(c, "987654", report, "get_server_details");
   cmx_synnefo_upload_object(c, "no-such-container", "f", -1, argv[0], NULL,
                             NULL, report, "upload_object");
-  bad = cmx_synnefo_new(engine, argv[1], "not-a-valid-token", err, sizeof(err));
+  bad =
+      cmx_synnefo_new(engine, argv[1], "not-a-valid-token", err, sizeof(err));
   if (bad)
     cmx_synnefo_list_servers(bad, 1, report, "list_servers (bad token)");
   cmx_engine_run(engine);

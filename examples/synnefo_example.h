@@ -19,8 +19,7 @@
 /* The default image of the simulator (kamaki's guide uses a Debian one). */
 #define EX_IMAGE "9e8c7b2a-0000-4000-8000-0000000d0001"
 
-static inline const char *
-ex_str(json_object *o, const char *k)
+static inline const char *ex_str(json_object *o, const char *k)
 {
   json_object *v;
 
@@ -30,8 +29,8 @@ ex_str(json_object *o, const char *k)
 }
 
 /* Print a failed result the way kamaki prints a ClientError. */
-static inline void
-ex_print_error(const char *what, const cmx_synnefo_result *r)
+static inline void ex_print_error(const char *what,
+                                  const cmx_synnefo_result *r)
 {
   size_t i;
 
@@ -45,8 +44,8 @@ ex_print_error(const char *what, const cmx_synnefo_result *r)
   }
 }
 
-static inline cmx_synnefo *
-ex_client(int argc, char **argv, cmx_engine **engine)
+static inline cmx_synnefo *ex_client(int argc, char **argv,
+                                     cmx_engine **engine)
 {
   char err[256];
   cmx_synnefo *c;

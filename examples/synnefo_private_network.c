@@ -7,8 +7,7 @@
 static int left = 2, failed;
 static char netid[64];
 
-static void
-waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   json_object *att;
   size_t i;
@@ -21,7 +20,8 @@ waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     failed++;
     return;
   }
-  printf("server %s is %s", ex_str(r->json, "name"), ex_str(r->json, "status"));
+  printf("server %s is %s", ex_str(r->json, "name"),
+         ex_str(r->json, "status"));
   if (json_object_object_get_ex(r->json, "attachments", &att))
     for (i = 0; i < json_object_array_length(att); i++) {
       json_object *a = json_object_array_get_idx(att, i);
@@ -31,8 +31,7 @@ waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   printf("\n");
 }
 
-static void
-created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)ud;
   if (r->code != CMX_OK) {
@@ -48,8 +47,7 @@ created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-static void
-net_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void net_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   json_object *nets, *n;
   cmx_synnefo_server_spec s;
@@ -84,14 +82,13 @@ net_created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   json_object_put(nets);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine);
 
-  if (cmx_synnefo_create_network(c, "MAC_FILTERED", "private-net",
-                                 net_created, NULL) != CMX_OK) {
+  if (cmx_synnefo_create_network(c, "MAC_FILTERED", "private-net", net_created,
+                                 NULL) != CMX_OK) {
     fprintf(stderr, "%s\n", cmx_synnefo_last_error(c));
     return 1;
   }

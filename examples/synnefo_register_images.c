@@ -8,8 +8,7 @@
 static int registered, failed;
 static const char *container = "images";
 
-static void
-done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   free(ud);
@@ -23,8 +22,7 @@ done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   registered++;
 }
 
-static void
-listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   size_t i, n;
 
@@ -50,7 +48,8 @@ listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     title[len - 9] = 0;
     props = json_object_new_object();
     json_object_object_add(props, "OSFAMILY", json_object_new_string("linux"));
-    json_object_object_add(props, "ROOT_PARTITION", json_object_new_string("1"));
+    json_object_object_add(props, "ROOT_PARTITION",
+                           json_object_new_string("1"));
     memset(&im, 0, sizeof(im));
     im.name = title;
     im.container = container;
@@ -67,15 +66,15 @@ listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine);
 
   if (argc > 3)
     container = argv[3];
-  if (cmx_synnefo_list_objects(c, container, NULL, 0, listed, NULL) != CMX_OK) {
+  if (cmx_synnefo_list_objects(c, container, NULL, 0, listed, NULL) !=
+      CMX_OK) {
     fprintf(stderr, "%s\n", cmx_synnefo_last_error(c));
     return 1;
   }

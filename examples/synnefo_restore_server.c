@@ -9,9 +9,8 @@ static const char *file;
 static char object[256];
 static int failed;
 
-static void
-progress(cmx_synnefo *c, const char *phase, uint64_t done, uint64_t total,
-         void *ud)
+static void progress(cmx_synnefo *c, const char *phase, uint64_t done,
+                     uint64_t total, void *ud)
 {
   (void)c;
   (void)ud;
@@ -19,8 +18,7 @@ progress(cmx_synnefo *c, const char *phase, uint64_t done, uint64_t total,
     printf("  %s: %llu bytes\n", phase, (unsigned long long)total);
 }
 
-static void
-waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   (void)ud;
@@ -33,8 +31,7 @@ waited(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
          ex_str(r->json, "status"));
 }
 
-static void
-created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)ud;
   if (r->code != CMX_OK) {
@@ -46,8 +43,7 @@ created(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
                           waited, NULL);
 }
 
-static void
-registered(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void registered(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   cmx_synnefo_server_spec s;
 
@@ -68,8 +64,7 @@ registered(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-static void
-uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   cmx_synnefo_image_spec im;
   json_object *props;
@@ -98,8 +93,8 @@ uploaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   json_object_put(props);
 }
 
-static void
-container_ready(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void container_ready(cmx_synnefo *c, const cmx_synnefo_result *r,
+                            void *ud)
 {
   (void)ud;
   if (r->code != CMX_OK) {
@@ -114,8 +109,7 @@ container_ready(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine);

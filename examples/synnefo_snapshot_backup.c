@@ -9,8 +9,7 @@
 static const char *server_id, *output = "backup.diskdump";
 static int failed;
 
-static void
-downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)c;
   (void)ud;
@@ -24,8 +23,7 @@ downloaded(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
          ex_str(r->json, "blocks_fetched"));
 }
 
-static void
-got_meta(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void got_meta(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   const char *loc, *p, *cont;
   char container[256];
@@ -55,8 +53,7 @@ got_meta(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-static void
-snapped(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void snapped(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   (void)ud;
   if (r->code != CMX_OK) {
@@ -71,8 +68,7 @@ snapped(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     failed = 1;
 }
 
-static void
-got_server(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void got_server(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   json_object *vols;
   char vol[32], name[128];
@@ -98,8 +94,7 @@ got_server(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-static void
-listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   static char id[32];
   cmx_synnefo_server_spec s;
@@ -123,8 +118,7 @@ listed(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   cmx_synnefo_create_server(c, &s, got_server, NULL);
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   cmx_engine *engine;
   cmx_synnefo *c = ex_client(argc, argv, &engine);
@@ -134,8 +128,9 @@ main(int argc, char **argv)
     server_id = argv[3];
   if (argc > 4)
     output = argv[4];
-  rc = server_id ? cmx_synnefo_get_server_details(c, server_id, got_server, NULL)
-                 : cmx_synnefo_list_servers(c, 0, listed, NULL);
+  rc = server_id
+           ? cmx_synnefo_get_server_details(c, server_id, got_server, NULL)
+           : cmx_synnefo_list_servers(c, 0, listed, NULL);
   if (rc != CMX_OK) {
     fprintf(stderr, "%s\n", cmx_synnefo_last_error(c));
     return 1;

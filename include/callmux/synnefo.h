@@ -165,13 +165,13 @@ CMX_EXTERN void cmx_synnefo_error_parser(const cmx_response *res,
 
 /** What create_server sends; json members are borrowed (may be NULL). */
 typedef struct cmx_synnefo_server_spec {
-  const char *name;      /* required, non-empty */
-  const char *flavor_id; /* required; all digits are sent as a number */
-  const char *image_id;  /* required */
-  struct json_object *networks;    /* array of {"uuid"[, "fixed_ip"]} or
-                                      {"port"}; NULL: server default,
-                                      []: no network */
-  struct json_object *metadata;    /* object of strings */
+  const char *name;             /* required, non-empty */
+  const char *flavor_id;        /* required; all digits are sent as a number */
+  const char *image_id;         /* required */
+  struct json_object *networks; /* array of {"uuid"[, "fixed_ip"]} or
+                                   {"port"}; NULL: server default,
+                                   []: no network */
+  struct json_object *metadata; /* object of strings */
   struct json_object *personality; /* array of {path, contents(base64),
                                       owner?, group?, mode?} */
   const char *project_id;          /* optional */
@@ -192,13 +192,11 @@ CMX_EXTERN int cmx_synnefo_get_server_details(cmx_synnefo *c,
 CMX_EXTERN int cmx_synnefo_list_servers(cmx_synnefo *c, int detail,
                                         cmx_synnefo_cb cb, void *userdata);
 /** DELETE /servers/{id} (204). */
-CMX_EXTERN int cmx_synnefo_delete_server(cmx_synnefo *c,
-                                         const char *server_id,
+CMX_EXTERN int cmx_synnefo_delete_server(cmx_synnefo *c, const char *server_id,
                                          cmx_synnefo_cb cb, void *userdata);
 
 /** Called after every poll with the server dict (borrowed). */
-typedef void (*cmx_synnefo_wait_fn)(cmx_synnefo *c,
-                                    struct json_object *server,
+typedef void (*cmx_synnefo_wait_fn)(cmx_synnefo *c, struct json_object *server,
                                     void *userdata);
 /**
  * Poll GET /servers/{id} (first poll at once, then every `delay_ms`, at
@@ -209,8 +207,7 @@ typedef void (*cmx_synnefo_wait_fn)(cmx_synnefo *c,
  */
 CMX_EXTERN int cmx_synnefo_wait_server(cmx_synnefo *c, const char *server_id,
                                        const char *current_status,
-                                       uint64_t delay_ms,
-                                       uint64_t max_wait_ms,
+                                       uint64_t delay_ms, uint64_t max_wait_ms,
                                        cmx_synnefo_wait_fn on_poll,
                                        cmx_synnefo_cb cb, void *userdata);
 
@@ -220,8 +217,8 @@ CMX_EXTERN int cmx_synnefo_wait_server(cmx_synnefo *c, const char *server_id,
 /** POST /v2.0/networks (201): `type` one of CUSTOM, MAC_FILTERED,
  *  IP_LESS_ROUTED, PHYSICAL_VLAN; name optional.  r->json is the network. */
 CMX_EXTERN int cmx_synnefo_create_network(cmx_synnefo *c, const char *type,
-                                          const char *name,
-                                          cmx_synnefo_cb cb, void *userdata);
+                                          const char *name, cmx_synnefo_cb cb,
+                                          void *userdata);
 /** GET /v2.0/networks[/detail]: r->json is the list. */
 CMX_EXTERN int cmx_synnefo_list_networks(cmx_synnefo *c, int detail,
                                          cmx_synnefo_cb cb, void *userdata);
@@ -229,8 +226,8 @@ CMX_EXTERN int cmx_synnefo_list_networks(cmx_synnefo *c, int detail,
  *  image id).  name may be NULL. */
 CMX_EXTERN int cmx_synnefo_create_snapshot(cmx_synnefo *c,
                                            const char *volume_id,
-                                           const char *name,
-                                           cmx_synnefo_cb cb, void *userdata);
+                                           const char *name, cmx_synnefo_cb cb,
+                                           void *userdata);
 /** GET /v2.0/volumes/detail: r->json is the list. */
 CMX_EXTERN int cmx_synnefo_list_volumes(cmx_synnefo *c, cmx_synnefo_cb cb,
                                         void *userdata);
@@ -263,8 +260,7 @@ CMX_EXTERN int cmx_synnefo_image_register(cmx_synnefo *c,
  * keys the client registered on this client and those named in
  * `property_keys` (NULL-terminated, may be NULL).
  */
-CMX_EXTERN int cmx_synnefo_image_get_meta(cmx_synnefo *c,
-                                          const char *image_id,
+CMX_EXTERN int cmx_synnefo_image_get_meta(cmx_synnefo *c, const char *image_id,
                                           const char *const *property_keys,
                                           cmx_synnefo_cb cb, void *userdata);
 /** GET /v1.0/images/detail: r->json is the list. */
@@ -273,8 +269,7 @@ CMX_EXTERN int cmx_synnefo_image_list(cmx_synnefo *c, cmx_synnefo_cb cb,
 /** Pure: decode one response header into a kamaki-style image dict
  *  (`name` any case; ignores non x-image-meta-* names). */
 CMX_EXTERN int cmx_synnefo_image_meta_add(struct json_object *meta,
-                                          const char *name,
-                                          const char *value);
+                                          const char *name, const char *value);
 /** Pure: percent-decode (malloc'd). */
 CMX_EXTERN char *cmx_synnefo_unquote(const char *s);
 
@@ -298,13 +293,12 @@ CMX_EXTERN int cmx_synnefo_delete_container(cmx_synnefo *c,
  *  r->json is the whole list.  prefix may be NULL. */
 CMX_EXTERN int cmx_synnefo_list_objects(cmx_synnefo *c, const char *container,
                                         const char *prefix,
-                                        unsigned page_limit,
-                                        cmx_synnefo_cb cb, void *userdata);
+                                        unsigned page_limit, cmx_synnefo_cb cb,
+                                        void *userdata);
 /** DELETE object (204). */
-CMX_EXTERN int cmx_synnefo_delete_object(cmx_synnefo *c,
-                                         const char *container,
-                                         const char *object,
-                                         cmx_synnefo_cb cb, void *userdata);
+CMX_EXTERN int cmx_synnefo_delete_object(cmx_synnefo *c, const char *container,
+                                         const char *object, cmx_synnefo_cb cb,
+                                         void *userdata);
 
 typedef struct cmx_synnefo_upload_opts {
   const char *content_type; /* default application/octet-stream */
@@ -320,8 +314,7 @@ typedef struct cmx_synnefo_upload_opts {
  * passes without progress at most).  r->json: {"etag", "x-object-version",
  * "bytes", "blocks", "blocks_sent", "bytes_sent"}.  opts may be NULL.
  */
-CMX_EXTERN int cmx_synnefo_upload_object(cmx_synnefo *c,
-                                         const char *container,
+CMX_EXTERN int cmx_synnefo_upload_object(cmx_synnefo *c, const char *container,
                                          const char *object, int fd,
                                          const char *path,
                                          const cmx_synnefo_upload_opts *opts,

@@ -53,10 +53,10 @@ typedef struct sim_syn {
   /* cyclades */
   sim_syn_server *servers;
   size_t nservers, capservers;
-  json_object *networks; /* array */
-  json_object *volumes;  /* array */
+  json_object *networks;  /* array */
+  json_object *volumes;   /* array */
   json_object *snapshots; /* array */
-  json_object *images;   /* id -> image record (plankton fields) */
+  json_object *images;    /* id -> image record (plankton fields) */
   long next_net, next_vol, next_obj;
 } sim_syn;
 

@@ -20,8 +20,7 @@
 
 /* ---- hashing (independent of the client's code) --------------------- */
 
-static void
-hex32(const unsigned char *d, char *out)
+static void hex32(const unsigned char *d, char *out)
 {
   static const char h[] = "0123456789abcdef";
   int i;
@@ -33,8 +32,7 @@ hex32(const unsigned char *d, char *out)
   out[64] = 0;
 }
 
-void
-sim_syn_block_hash(const void *data, size_t len, char hex[65])
+void sim_syn_block_hash(const void *data, size_t len, char hex[65])
 {
   const unsigned char *p = data;
   unsigned char d[32];
@@ -46,8 +44,7 @@ sim_syn_block_hash(const void *data, size_t len, char hex[65])
   hex32(d, hex);
 }
 
-int
-sim_syn_merkle(char (*hashes)[65], size_t n, char hex[65])
+int sim_syn_merkle(char (*hashes)[65], size_t n, char hex[65])
 {
   size_t cap = 1, i, k;
   unsigned char *b;
@@ -80,8 +77,7 @@ sim_syn_merkle(char (*hashes)[65], size_t n, char hex[65])
   return 0;
 }
 
-static int
-is_hex64(const char *s)
+static int is_hex64(const char *s)
 {
   size_t i;
 
@@ -95,8 +91,7 @@ is_hex64(const char *s)
 
 /* ---- block store -------------------------------------------------------- */
 
-static int
-block_find(sim_syn *st, const char *hex)
+static int block_find(sim_syn *st, const char *hex)
 {
   json_object *ix;
 
@@ -105,8 +100,7 @@ block_find(sim_syn *st, const char *hex)
   return -1;
 }
 
-static int
-block_store(sim_syn *st, const void *data, size_t len, char hex[65])
+static int block_store(sim_syn *st, const void *data, size_t len, char hex[65])
 {
   const unsigned char *p = data;
   sim_syn_block *b;
@@ -138,8 +132,8 @@ block_store(sim_syn *st, const void *data, size_t len, char hex[65])
 }
 
 /* Like block_store, but takes ownership of `buf` (malloc'd). */
-static int
-block_store_owned(sim_syn *st, unsigned char *buf, size_t len, char hex[65])
+static int block_store_owned(sim_syn *st, unsigned char *buf, size_t len,
+                             char hex[65])
 {
   sim_syn_block *b;
 
@@ -180,8 +174,7 @@ block_store_owned(sim_syn *st, unsigned char *buf, size_t len, char hex[65])
 
 /* ---- containers and objects -------------------------------------------- */
 
-static void
-object_free(sim_syn_object *o)
+static void object_free(sim_syn_object *o)
 {
   if (!o)
     return;
@@ -193,8 +186,7 @@ object_free(sim_syn_object *o)
   free(o);
 }
 
-static void
-container_free(sim_syn_container *c)
+static void container_free(sim_syn_container *c)
 {
   size_t i;
 
@@ -206,8 +198,7 @@ container_free(sim_syn_container *c)
   free(c);
 }
 
-void
-sim_syn_pithos_reset(sim_syn *st)
+void sim_syn_pithos_reset(sim_syn *st)
 {
   size_t i;
 
@@ -226,9 +217,8 @@ sim_syn_pithos_reset(sim_syn *st)
   st->block_ix = json_object_new_object();
 }
 
-sim_syn_container *
-sim_syn_container_get(sim_syn *st, const char *account, const char *name,
-                      int create)
+sim_syn_container *sim_syn_container_get(sim_syn *st, const char *account,
+                                         const char *name, int create)
 {
   size_t i;
   sim_syn_container *c;
@@ -262,8 +252,7 @@ sim_syn_container_get(sim_syn *st, const char *account, const char *name,
   return c;
 }
 
-sim_syn_object *
-sim_syn_object_get(sim_syn_container *c, const char *name)
+sim_syn_object *sim_syn_object_get(sim_syn_container *c, const char *name)
 {
   size_t i;
 
@@ -273,8 +262,7 @@ sim_syn_object_get(sim_syn_container *c, const char *name)
   return NULL;
 }
 
-static void
-object_remove(sim_syn_container *c, const char *name)
+static void object_remove(sim_syn_container *c, const char *name)
 {
   size_t i;
 
@@ -286,9 +274,10 @@ object_remove(sim_syn_container *c, const char *name)
     }
 }
 
-static sim_syn_object *
-object_set(sim_syn *st, sim_syn_container *c, const char *name,
-           uint64_t bytes, char (*hashes)[65], size_t n, const char *ctype)
+static sim_syn_object *object_set(sim_syn *st, sim_syn_container *c,
+                                  const char *name, uint64_t bytes,
+                                  char (*hashes)[65], size_t n,
+                                  const char *ctype)
 {
   sim_syn_object *o = sim_syn_object_get(c, name);
   struct timespec ts;
@@ -316,19 +305,20 @@ object_set(sim_syn *st, sim_syn_container *c, const char *name,
   o->hashes = hashes;
   o->nhashes = n;
   o->bytes = bytes;
-  o->content_type = strdup(ctype && *ctype ? ctype : "application/octet-stream");
+  o->content_type =
+      strdup(ctype && *ctype ? ctype : "application/octet-stream");
   o->version = ++st->next_version;
   clock_gettime(CLOCK_REALTIME, &ts);
   o->mtime = (double)ts.tv_sec + ts.tv_nsec / 1e9;
   return o;
 }
 
-sim_syn_object *
-sim_syn_object_put_data(sim_syn *st, sim_syn_container *c, const char *name,
-                        const void *data, size_t len, const char *ctype)
+sim_syn_object *sim_syn_object_put_data(sim_syn *st, sim_syn_container *c,
+                                        const char *name, const void *data,
+                                        size_t len, const char *ctype)
 {
   size_t n = (size_t)((len + c->block_size - 1) / c->block_size), i;
-  char (*h)[65] = calloc(n ? n : 1, sizeof(*h));
+  char(*h)[65] = calloc(n ? n : 1, sizeof(*h));
   sim_syn_object *o;
 
   if (!h)
@@ -347,8 +337,7 @@ sim_syn_object_put_data(sim_syn *st, sim_syn_container *c, const char *name,
   return o;
 }
 
-static uint64_t
-container_bytes(sim_syn_container *c)
+static uint64_t container_bytes(sim_syn_container *c)
 {
   uint64_t t = 0;
   size_t i;
@@ -359,9 +348,8 @@ container_bytes(sim_syn_container *c)
 }
 
 /* Copy object bytes [from, to] into buf. */
-static void
-object_read(sim_syn *st, sim_syn_container *c, sim_syn_object *o,
-            uint64_t from, uint64_t to, unsigned char *buf)
+static void object_read(sim_syn *st, sim_syn_container *c, sim_syn_object *o,
+                        uint64_t from, uint64_t to, unsigned char *buf)
 {
   uint64_t pos = from;
 
@@ -385,10 +373,10 @@ object_read(sim_syn *st, sim_syn_container *c, sim_syn_object *o,
   }
 }
 
-/* ---- replies ------------------------------------------------------------- */
+/* ---- replies -------------------------------------------------------------
+ */
 
-static void
-container_headers(sim_req *r, sim_syn_container *c)
+static void container_headers(sim_req *r, sim_syn_container *c)
 {
   char v[64];
 
@@ -403,8 +391,7 @@ container_headers(sim_req *r, sim_syn_container *c)
   sim_reply_header(r, "X-Container-Policy-Quota", "0");
 }
 
-static void
-object_headers(sim_req *r, sim_syn *st, sim_syn_object *o)
+static void object_headers(sim_req *r, sim_syn *st, sim_syn_object *o)
 {
   char v[80], hex[65];
 
@@ -418,23 +405,22 @@ object_headers(sim_req *r, sim_syn *st, sim_syn_object *o)
   snprintf(v, sizeof(v), "%.6f", o->mtime);
   sim_reply_header(r, "X-Object-Version-Timestamp", v);
   sim_reply_header(r, "X-Object-Modified-By", sim_syn_user(st));
-  json_object_object_foreach(o->meta, k, mv) {
+  json_object_object_foreach(o->meta, k, mv)
+  {
     char name[300];
     snprintf(name, sizeof(name), "X-Object-Meta-%s", k);
     sim_reply_header(r, name, json_object_get_string(mv));
   }
 }
 
-static int
-cmp_names(const void *a, const void *b)
+static int cmp_names(const void *a, const void *b)
 {
   const sim_syn_object *x = *(sim_syn_object *const *)a;
   const sim_syn_object *y = *(sim_syn_object *const *)b;
   return strcmp(x->name, y->name);
 }
 
-static void
-list_objects(sim_syn *st, sim_req *r, sim_syn_container *c)
+static void list_objects(sim_syn *st, sim_req *r, sim_syn_container *c)
 {
   const char *marker = sim_req_query(r, "marker");
   const char *prefix = sim_req_query(r, "prefix");
@@ -483,13 +469,16 @@ list_objects(sim_syn *st, sim_req *r, sim_syn_container *c)
     sim_syn_merkle(o->hashes, o->nhashes, hex);
     e = json_object_new_object();
     json_object_object_add(e, "name", json_object_new_string(o->name));
-    json_object_object_add(e, "bytes", json_object_new_int64((int64_t)o->bytes));
+    json_object_object_add(e, "bytes",
+                           json_object_new_int64((int64_t)o->bytes));
     json_object_object_add(e, "content_type",
                            json_object_new_string(o->content_type));
     json_object_object_add(e, "hash", json_object_new_string(""));
     json_object_object_add(e, "x_object_hash", json_object_new_string(hex));
-    json_object_object_add(e, "x_object_uuid", json_object_new_string(o->uuid));
-    json_object_object_add(e, "x_object_version", json_object_new_int64(o->version));
+    json_object_object_add(e, "x_object_uuid",
+                           json_object_new_string(o->uuid));
+    json_object_object_add(e, "x_object_version",
+                           json_object_new_int64(o->version));
     snprintf(ts, sizeof(ts), "%.6f", o->mtime);
     json_object_object_add(e, "x_object_version_timestamp",
                            json_object_new_string(ts));
@@ -504,8 +493,7 @@ list_objects(sim_syn *st, sim_req *r, sim_syn_container *c)
   sim_reply_json(r, 200, arr);
 }
 
-static void
-list_containers(sim_syn *st, sim_req *r, const char *account)
+static void list_containers(sim_syn *st, sim_req *r, const char *account)
 {
   json_object *arr = json_object_new_array();
   size_t i;
@@ -517,7 +505,8 @@ list_containers(sim_syn *st, sim_req *r, const char *account)
       continue;
     e = json_object_new_object();
     json_object_object_add(e, "name", json_object_new_string(c->name));
-    json_object_object_add(e, "count", json_object_new_int64((int64_t)c->nobjs));
+    json_object_object_add(e, "count",
+                           json_object_new_int64((int64_t)c->nobjs));
     json_object_object_add(e, "bytes",
                            json_object_new_int64((int64_t)container_bytes(c)));
     json_object_object_add(e, "x_container_policy",
@@ -528,14 +517,13 @@ list_containers(sim_syn *st, sim_req *r, const char *account)
 }
 
 /* PUT ?hashmap: create from a hashmap, or 409 with the missing hashes. */
-static void
-put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
-            const char *cname, const char *oname)
+static void put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c,
+                        const char *acct, const char *cname, const char *oname)
 {
   json_object *j = sim_req_json(r), *bytes, *hashes, *missing, *seen;
   size_t i, n, want;
   uint64_t nbytes;
-  char (*h)[65];
+  char(*h)[65];
   sim_syn_object *o;
   char hex[65], ver[32];
 
@@ -553,7 +541,8 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
   nbytes = (uint64_t)json_object_get_int64(bytes);
   n = json_object_array_length(hashes);
   for (i = 0; i < n; i++)
-    if (!is_hex64(json_object_get_string(json_object_array_get_idx(hashes, i)))) {
+    if (!is_hex64(
+            json_object_get_string(json_object_array_get_idx(hashes, i)))) {
       sim_syn_fault(r, 400, "badRequest", "Invalid hash");
       return;
     }
@@ -564,9 +553,9 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
     }
     n = 0;
   } else {
-    uint64_t bs = c ? c->block_size
-                    : (uint64_t)sim_config_long(st->s, "synnefo.block_size",
-                                                4194304);
+    uint64_t bs =
+        c ? c->block_size
+          : (uint64_t)sim_config_long(st->s, "synnefo.block_size", 4194304);
     want = (size_t)((nbytes + bs - 1) / bs);
     if (want != n) {
       sim_syn_fault(r, 400, "badRequest", "Invalid hashmap size");
@@ -577,12 +566,14 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
   missing = json_object_new_array();
   seen = json_object_new_object();
   for (i = 0; i < n; i++) {
-    const char *hx = json_object_get_string(json_object_array_get_idx(hashes, i));
+    const char *hx =
+        json_object_get_string(json_object_array_get_idx(hashes, i));
     char low[65];
     size_t k;
     for (k = 0; k < 65; k++)
       low[k] = (char)tolower((unsigned char)hx[k]);
-    if (block_find(st, low) < 0 && !json_object_object_get_ex(seen, low, NULL)) {
+    if (block_find(st, low) < 0 &&
+        !json_object_object_get_ex(seen, low, NULL)) {
       json_object_object_add(seen, low, NULL);
       json_object_array_add(missing, json_object_new_string(low));
     }
@@ -609,11 +600,13 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
   }
   for (i = 0; i < n; i++) {
     size_t k;
-    const char *hx = json_object_get_string(json_object_array_get_idx(hashes, i));
+    const char *hx =
+        json_object_get_string(json_object_array_get_idx(hashes, i));
     for (k = 0; k < 65; k++)
       h[i][k] = (char)tolower((unsigned char)hx[k]);
   }
-  o = object_set(st, c, oname, nbytes, h, n, sim_req_header(r, "Content-Type"));
+  o = object_set(st, c, oname, nbytes, h, n,
+                 sim_req_header(r, "Content-Type"));
   if (!o) {
     free(h);
     sim_reply_text(r, 500, "sim: out of memory");
@@ -629,16 +622,15 @@ put_hashmap(sim_syn *st, sim_req *r, sim_syn_container *c, const char *acct,
 }
 
 /* POST container?update with application/octet-stream: store blocks. */
-static void
-post_blocks(sim_syn *st, sim_req *r, sim_syn_container *c)
+static void post_blocks(sim_syn *st, sim_req *r, sim_syn_container *c)
 {
   struct evhttp_request *ev = sim_req_evhttp(r);
   struct evbuffer *in = ev ? evhttp_request_get_input_buffer(ev) : NULL;
   size_t len = in ? evbuffer_get_length(in) : 0, off;
   const char *ct = sim_req_header(r, "Content-Type");
-  uint64_t bs = c ? c->block_size
-                  : (uint64_t)sim_config_long(st->s, "synnefo.block_size",
-                                              4194304);
+  uint64_t bs =
+      c ? c->block_size
+        : (uint64_t)sim_config_long(st->s, "synnefo.block_size", 4194304);
   json_object *arr = json_object_new_array();
 
   if (ct && strcmp(ct, "application/octet-stream") == 0 && len > 0) {
@@ -667,9 +659,8 @@ post_blocks(sim_syn *st, sim_req *r, sim_syn_container *c)
   sim_reply(r, 202, "text/plain", "", 0);
 }
 
-static void
-get_object(sim_syn *st, sim_req *r, sim_syn_container *c, sim_syn_object *o,
-           int head)
+static void get_object(sim_syn *st, sim_req *r, sim_syn_container *c,
+                       sim_syn_object *o, int head)
 {
   const char *range = sim_req_header(r, "Range");
   const char *hm = sim_req_query(r, "hashmap");
@@ -685,7 +676,8 @@ get_object(sim_syn *st, sim_req *r, sim_syn_container *c, sim_syn_object *o,
     json_object_object_add(j, "block_size",
                            json_object_new_int64((int64_t)c->block_size));
     json_object_object_add(j, "block_hash", json_object_new_string("sha256"));
-    json_object_object_add(j, "bytes", json_object_new_int64((int64_t)o->bytes));
+    json_object_object_add(j, "bytes",
+                           json_object_new_int64((int64_t)o->bytes));
     if (o->nhashes == 0) {
       sim_syn_block_hash("", 0, e);
       json_object_array_add(arr, json_object_new_string(e));
@@ -725,7 +717,8 @@ get_object(sim_syn *st, sim_req *r, sim_syn_container *c, sim_syn_object *o,
     if (from > to || from >= o->bytes) {
       snprintf(v, sizeof(v), "bytes */%llu", (unsigned long long)o->bytes);
       sim_reply_header(r, "Content-Range", v);
-      sim_syn_fault(r, 416, "rangeNotSatisfiable", "Requested range not satisfiable");
+      sim_syn_fault(r, 416, "rangeNotSatisfiable",
+                    "Requested range not satisfiable");
       return;
     }
     buf = malloc((size_t)(to - from + 1));
@@ -758,20 +751,20 @@ get_object(sim_syn *st, sim_req *r, sim_syn_container *c, sim_syn_object *o,
 
 /* Block uploads are 4 MiB bodies: let the connection read them in large
  * chunks (libevent's default single read is 16 KiB). */
-static void
-big_reads(sim_req *r)
+static void big_reads(sim_req *r)
 {
   struct evhttp_request *ev = sim_req_evhttp(r);
-  struct evhttp_connection *con = ev ? evhttp_request_get_connection(ev) : NULL;
-  struct bufferevent *bev = con ? evhttp_connection_get_bufferevent(con) : NULL;
+  struct evhttp_connection *con =
+      ev ? evhttp_request_get_connection(ev) : NULL;
+  struct bufferevent *bev =
+      con ? evhttp_connection_get_bufferevent(con) : NULL;
 
   if (bev && bufferevent_get_max_single_read(bev) < (ev_ssize_t)1 << 20)
     bufferevent_set_max_single_read(bev, (size_t)1 << 20);
 }
 
 /* rest = "<account>[/<container>[/<object...>]]" */
-void
-sim_syn_pithos(sim_syn *st, sim_req *r, const char *rest)
+void sim_syn_pithos(sim_syn *st, sim_req *r, const char *rest)
 {
   const char *m = sim_req_method(r);
   char acct[256] = "", cname[256] = "";

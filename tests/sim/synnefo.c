@@ -36,8 +36,7 @@
 
 #define DEFAULT_IMAGE "9e8c7b2a-0000-4000-8000-0000000d0001"
 
-uint64_t
-sim_syn_now_ms(void)
+uint64_t sim_syn_now_ms(void)
 {
   struct timespec ts;
 
@@ -45,20 +44,18 @@ sim_syn_now_ms(void)
   return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-void
-sim_syn_iso(double t, char *buf, size_t len)
+void sim_syn_iso(double t, char *buf, size_t len)
 {
   time_t s = (time_t)t;
   struct tm tm;
 
   gmtime_r(&s, &tm);
   snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06d+00:00",
-           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-           tm.tm_min, tm.tm_sec, (int)((t - (double)s) * 1e6));
+           tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+           tm.tm_sec, (int)((t - (double)s) * 1e6));
 }
 
-static double
-now_real(void)
+static double now_real(void)
 {
   struct timespec ts;
 
@@ -66,30 +63,28 @@ now_real(void)
   return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-void
-sim_syn_uuid(sim_syn *st, char out[40])
+void sim_syn_uuid(sim_syn *st, char out[40])
 {
   long n = ++st->next_obj;
 
-  snprintf(out, 40, "%08lx-%04x-4%03x-8000-%012lx", (unsigned long)n * 2654435761UL % 0xffffffffUL,
+  snprintf(out, 40, "%08lx-%04x-4%03x-8000-%012lx",
+           (unsigned long)n * 2654435761UL % 0xffffffffUL,
            (unsigned)(n & 0xffff), (unsigned)(n & 0xfff), (unsigned long)n);
 }
 
-const char *
-sim_syn_user(sim_syn *st)
+const char *sim_syn_user(sim_syn *st)
 {
   return sim_config_get(st->s, "synnefo.user",
                         "5a1f0cd5-0000-4000-8000-00000000a001");
 }
 
-static const char *
-token(sim_syn *st)
+static const char *token(sim_syn *st)
 {
   return sim_config_get(st->s, "synnefo.token", "synnefo-token");
 }
 
-void
-sim_syn_fault(sim_req *r, int status, const char *name, const char *message)
+void sim_syn_fault(sim_req *r, int status, const char *name,
+                   const char *message)
 {
   json_object *j = json_object_new_object(), *in = json_object_new_object();
 
@@ -100,8 +95,7 @@ sim_syn_fault(sim_req *r, int status, const char *name, const char *message)
   sim_reply_json(r, status, j);
 }
 
-int
-sim_syn_auth(sim_syn *st, sim_req *r)
+int sim_syn_auth(sim_syn *st, sim_req *r)
 {
   const char *t = sim_req_header(r, "X-Auth-Token");
   json_object *j, *in;
@@ -117,7 +111,8 @@ sim_syn_auth(sim_syn *st, sim_req *r)
   j = json_object_new_object();
   in = json_object_new_object();
   json_object_object_add(in, "code", json_object_new_int(401));
-  json_object_object_add(in, "message", json_object_new_string("UNAUTHORIZED"));
+  json_object_object_add(in, "message",
+                         json_object_new_string("UNAUTHORIZED"));
   json_object_object_add(
       in, "details",
       json_object_new_string("{\"unauthorized\": {\"code\": 401, \"message\": "
@@ -129,8 +124,8 @@ sim_syn_auth(sim_syn *st, sim_req *r)
 
 /* ---- Astakos ------------------------------------------------------------ */
 
-static json_object *
-endpoint(sim_syn *st, const char *version, const char *path)
+static json_object *endpoint(sim_syn *st, const char *version,
+                             const char *path)
 {
   json_object *e = json_object_new_object();
   char url[512], ui[512];
@@ -144,9 +139,8 @@ endpoint(sim_syn *st, const char *version, const char *path)
   return e;
 }
 
-static json_object *
-service(sim_syn *st, const char *name, const char *type, const char *version,
-        const char *path)
+static json_object *service(sim_syn *st, const char *name, const char *type,
+                            const char *version, const char *path)
 {
   json_object *s = json_object_new_object(), *eps = json_object_new_array();
 
@@ -158,35 +152,33 @@ service(sim_syn *st, const char *name, const char *type, const char *version,
   return s;
 }
 
-static json_object *
-catalog(sim_syn *st)
+static json_object *catalog(sim_syn *st)
 {
   json_object *c = json_object_new_array();
 
-  json_object_array_add(c, service(st, "astakos_account", "account", "v1.0",
-                                   "/account/v1.0"));
+  json_object_array_add(
+      c, service(st, "astakos_account", "account", "v1.0", "/account/v1.0"));
   json_object_array_add(c, service(st, "astakos_identity", "identity", "v2.0",
                                    "/identity/v2.0"));
-  json_object_array_add(c, service(st, "cyclades_compute", "compute", "v2.0",
-                                   "/compute/v2.0"));
-  json_object_array_add(c, service(st, "cyclades_network", "network", "v2.0",
-                                   "/network"));
-  json_object_array_add(c, service(st, "cyclades_volume", "volume", "v2.0",
-                                   "/volume"));
-  json_object_array_add(c, service(st, "cyclades_plankton", "image", "v1.0",
-                                   "/image"));
+  json_object_array_add(
+      c, service(st, "cyclades_compute", "compute", "v2.0", "/compute/v2.0"));
+  json_object_array_add(
+      c, service(st, "cyclades_network", "network", "v2.0", "/network"));
+  json_object_array_add(
+      c, service(st, "cyclades_volume", "volume", "v2.0", "/volume"));
+  json_object_array_add(
+      c, service(st, "cyclades_plankton", "image", "v1.0", "/image"));
   json_object_array_add(c, service(st, "pithos_object-store", "object-store",
                                    "v1", "/object-store/v1"));
   return c;
 }
 
-static void
-tokens(sim_req *r, void *arg)
+static void tokens(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   size_t len = 0;
   json_object *j, *a, *t, *id = NULL, *out, *acc, *tok, *ten, *user, *roles,
-      *role, *projects, *tn;
+                          *role, *projects, *tn;
   const char *given;
   char exp[64];
 
@@ -209,7 +201,8 @@ tokens(sim_req *r, void *arg)
   }
   if (!id) {
     json_object_put(out);
-    sim_syn_fault(r, 400, "badRequest", "Malformed request: missing credentials");
+    sim_syn_fault(r, 400, "badRequest",
+                  "Malformed request: missing credentials");
     return;
   }
   given = json_object_get_string(id);
@@ -257,8 +250,7 @@ tokens(sim_req *r, void *arg)
   sim_reply_json(r, 200, out);
 }
 
-static void
-account_api(sim_req *r, void *arg)
+static void account_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
 
@@ -269,8 +261,7 @@ account_api(sim_req *r, void *arg)
 
 /* ---- images (registry shared by Plankton and compute) ------------------- */
 
-static json_object *
-image_get(sim_syn *st, const char *id)
+static json_object *image_get(sim_syn *st, const char *id)
 {
   json_object *im;
 
@@ -279,8 +270,7 @@ image_get(sim_syn *st, const char *id)
   return NULL;
 }
 
-static void
-add_default_image(sim_syn *st)
+static void add_default_image(sim_syn *st)
 {
   json_object *im = json_object_new_object(), *p = json_object_new_object();
   char ts[64];
@@ -288,10 +278,13 @@ add_default_image(sim_syn *st)
   sim_syn_iso(now_real(), ts, sizeof(ts));
   json_object_object_add(im, "id", json_object_new_string(DEFAULT_IMAGE));
   json_object_object_add(im, "name", json_object_new_string("Debian Base"));
-  json_object_object_add(im, "location",
-                         json_object_new_string("pithos://system/images/debian_base.diskdump"));
-  json_object_object_add(im, "disk_format", json_object_new_string("diskdump"));
-  json_object_object_add(im, "container_format", json_object_new_string("bare"));
+  json_object_object_add(
+      im, "location",
+      json_object_new_string("pithos://system/images/debian_base.diskdump"));
+  json_object_object_add(im, "disk_format",
+                         json_object_new_string("diskdump"));
+  json_object_object_add(im, "container_format",
+                         json_object_new_string("bare"));
   json_object_object_add(im, "size", json_object_new_string("2147483648"));
   json_object_object_add(im, "checksum", json_object_new_string(""));
   json_object_object_add(im, "created_at", json_object_new_string(ts));
@@ -301,7 +294,8 @@ add_default_image(sim_syn *st)
   json_object_object_add(im, "is_public", json_object_new_string("True"));
   json_object_object_add(im, "owner", json_object_new_string("system"));
   json_object_object_add(im, "is_snapshot", json_object_new_string("False"));
-  json_object_object_add(im, "description", json_object_new_string("Debian base image"));
+  json_object_object_add(im, "description",
+                         json_object_new_string("Debian base image"));
   json_object_object_add(p, "os", json_object_new_string("debian"));
   json_object_object_add(p, "users", json_object_new_string("root"));
   json_object_object_add(p, "osfamily", json_object_new_string("linux"));
@@ -309,8 +303,7 @@ add_default_image(sim_syn *st)
   json_object_object_add(st->images, DEFAULT_IMAGE, im);
 }
 
-static char *
-quote(const char *s)
+static char *quote(const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
   char *d = malloc(strlen(s) * 3 + 1), *o = d;
@@ -332,10 +325,10 @@ quote(const char *s)
   return d;
 }
 
-static void
-image_prop_headers(sim_req *r, json_object *props)
+static void image_prop_headers(sim_req *r, json_object *props)
 {
-  json_object_object_foreach(props, k, v) {
+  json_object_object_foreach(props, k, v)
+  {
     char name[300], *q, *p;
     snprintf(name, sizeof(name), "x-image-meta-property-%s", k);
     for (p = name + 22; *p; p++)
@@ -348,12 +341,12 @@ image_prop_headers(sim_req *r, json_object *props)
   }
 }
 
-static void
-image_headers(sim_req *r, json_object *im)
+static void image_headers(sim_req *r, json_object *im)
 {
   json_object *props;
 
-  json_object_object_foreach(im, k, v) {
+  json_object_object_foreach(im, k, v)
+  {
     char name[300], *q, *p;
     if (strcmp(k, "properties") == 0)
       continue;
@@ -370,8 +363,7 @@ image_headers(sim_req *r, json_object *im)
     image_prop_headers(r, props);
 }
 
-static int
-in_list(const char *v, const char *const *l)
+static int in_list(const char *v, const char *const *l)
 {
   for (; *l; l++)
     if (strcmp(v, *l) == 0)
@@ -379,8 +371,7 @@ in_list(const char *v, const char *const *l)
   return 0;
 }
 
-static char *
-unquote(const char *s)
+static char *unquote(const char *s)
 {
   char *d = malloc(strlen(s) + 1), *o = d;
 
@@ -400,14 +391,13 @@ unquote(const char *s)
 }
 
 /* POST /image/v1.0/images/ : register. */
-static void
-image_register(sim_syn *st, sim_req *r)
+static void image_register(sim_syn *st, sim_req *r)
 {
   static const char *const disk[] = {"diskdump", "extdump", "ntfsdump", NULL};
   static const char *const cont[] = {"aki", "ari", "ami", "bare", "ovf", NULL};
-  static const char *const opt[] = {"disk-format", "container-format",
-                                    "checksum", "is-public", "owner",
-                                    "description", NULL};
+  static const char *const opt[] = {
+      "disk-format", "container-format", "checksum", "is-public",
+      "owner",       "description",      NULL};
   const char *name = sim_req_header(r, "X-Image-Meta-Name");
   const char *loc = sim_req_header(r, "X-Image-Meta-Location");
   char *uloc, acct[256], cname[256], oname[1024], ts[64];
@@ -442,7 +432,8 @@ image_register(sim_syn *st, sim_req *r)
     if ((df && !in_list(df, disk)) || (cf && !in_list(cf, cont)) ||
         (store && strcmp(store, "pithos") != 0)) {
       free(uloc);
-      sim_syn_fault(r, 400, "badRequest", "Invalid disk, container or store format");
+      sim_syn_fault(r, 400, "badRequest",
+                    "Invalid disk, container or store format");
       return;
     }
   }
@@ -464,8 +455,10 @@ image_register(sim_syn *st, sim_req *r)
   }
   json_object_object_add(im, "location", json_object_new_string(uloc));
   free(uloc);
-  json_object_object_add(im, "disk_format", json_object_new_string("diskdump"));
-  json_object_object_add(im, "container_format", json_object_new_string("bare"));
+  json_object_object_add(im, "disk_format",
+                         json_object_new_string("diskdump"));
+  json_object_object_add(im, "container_format",
+                         json_object_new_string("bare"));
   {
     char sz[32], hex[65];
     snprintf(sz, sizeof(sz), "%llu", (unsigned long long)o->bytes);
@@ -478,7 +471,8 @@ image_register(sim_syn *st, sim_req *r)
   json_object_object_add(im, "deleted_at", json_object_new_string(""));
   json_object_object_add(im, "status", json_object_new_string("AVAILABLE"));
   json_object_object_add(im, "is_public", json_object_new_string("False"));
-  json_object_object_add(im, "owner", json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(im, "owner",
+                         json_object_new_string(sim_syn_user(st)));
   json_object_object_add(im, "is_snapshot", json_object_new_string("False"));
   json_object_object_add(im, "description", json_object_new_string(""));
   for (i = 0; opt[i]; i++) {
@@ -518,13 +512,11 @@ image_register(sim_syn *st, sim_req *r)
   sim_reply(r, 200, "text/plain", "", 0);
 }
 
-static json_object *
-image_list_entry(json_object *im, int detail)
+static json_object *image_list_entry(json_object *im, int detail)
 {
   json_object *e = json_object_new_object();
-  static const char *const brief[] = {"id", "name", "disk_format",
-                                      "container_format", "size", "status",
-                                      NULL};
+  static const char *const brief[] = {
+      "id", "name", "disk_format", "container_format", "size", "status", NULL};
   size_t i;
 
   if (detail) {
@@ -542,8 +534,7 @@ image_list_entry(json_object *im, int detail)
   return e;
 }
 
-static void
-image_api(sim_req *r, void *arg)
+static void image_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   const char *path = sim_req_path(r), *rest, *m = sim_req_method(r);
@@ -561,9 +552,11 @@ image_api(sim_req *r, void *arg)
     if (strcmp(m, "POST") == 0 && strcmp(rest, "/images/detail") != 0) {
       image_register(st, r);
     } else if (strcmp(m, "GET") == 0) {
-      json_object *out = json_object_new_object(), *arr = json_object_new_array();
+      json_object *out = json_object_new_object(),
+                  *arr = json_object_new_array();
       int detail = strcmp(rest, "/images/detail") == 0;
-      json_object_object_foreach(st->images, k, v) {
+      json_object_object_foreach(st->images, k, v)
+      {
         (void)k;
         json_object_array_add(arr, image_list_entry(v, detail));
       }
@@ -594,10 +587,10 @@ image_api(sim_req *r, void *arg)
   sim_syn_fault(r, 404, "itemNotFound", "Not found");
 }
 
-/* ---- compute ------------------------------------------------------------- */
+/* ---- compute -------------------------------------------------------------
+ */
 
-static json_object *
-links(sim_syn *st, const char *kind, const char *id)
+static json_object *links(sim_syn *st, const char *kind, const char *id)
 {
   json_object *arr = json_object_new_array(), *l;
   char href[512];
@@ -615,8 +608,7 @@ links(sim_syn *st, const char *kind, const char *id)
   return arr;
 }
 
-static void
-server_refresh(sim_syn *st, sim_syn_server *sv)
+static void server_refresh(sim_syn *st, sim_syn_server *sv)
 {
   json_object *stv;
   uint64_t build = (uint64_t)sim_config_long(st->s, "synnefo.build_ms", 2000);
@@ -627,8 +619,9 @@ server_refresh(sim_syn *st, sim_syn_server *sv)
   if (strcmp(json_object_get_string(stv), "BUILD") != 0)
     return;
   if (el >= build) {
-    json_object_object_add(sv->d, "status",
-                           json_object_new_string(sv->fail ? "ERROR" : "ACTIVE"));
+    json_object_object_add(
+        sv->d, "status",
+        json_object_new_string(sv->fail ? "ERROR" : "ACTIVE"));
     json_object_object_add(sv->d, "progress", json_object_new_int(100));
     sim_syn_iso(now_real(), ts, sizeof(ts));
     json_object_object_add(sv->d, "updated", json_object_new_string(ts));
@@ -638,8 +631,7 @@ server_refresh(sim_syn *st, sim_syn_server *sv)
   }
 }
 
-static sim_syn_server *
-server_find(sim_syn *st, sim_req *r, const char *id)
+static sim_syn_server *server_find(sim_syn *st, sim_req *r, const char *id)
 {
   char *end;
   long n = strtol(id, &end, 10);
@@ -656,8 +648,7 @@ server_find(sim_syn *st, sim_req *r, const char *id)
   return &st->servers[n - 1];
 }
 
-static json_object *
-network_find(sim_syn *st, const char *id)
+static json_object *network_find(sim_syn *st, const char *id)
 {
   size_t i, n = json_object_array_length(st->networks);
 
@@ -670,8 +661,7 @@ network_find(sim_syn *st, const char *id)
   return NULL;
 }
 
-static int
-flavor_ok(json_object *f, long *out)
+static int flavor_ok(json_object *f, long *out)
 {
   const char *s = json_object_get_string(f);
   char *end;
@@ -683,8 +673,7 @@ flavor_ok(json_object *f, long *out)
   return 1;
 }
 
-static void
-server_create(sim_syn *st, sim_req *r)
+static void server_create(sim_syn *st, sim_req *r)
 {
   json_object *j = sim_req_json(r), *s, *name, *img, *fl, *md = NULL,
               *pers = NULL, *nets = NULL, *d, *att, *addrs, *sg, *vols, *e,
@@ -721,7 +710,8 @@ server_create(sim_syn *st, sim_req *r)
     json_object *p = json_object_array_get_idx(pers, i), *c;
     if (!json_object_object_get_ex(p, "contents", &c) ||
         json_object_get_string_len(c) > 10240 * 4 / 3 + 4) {
-      sim_syn_fault(r, 413, "overLimit", "Maximum size of personality exceeded");
+      sim_syn_fault(r, 413, "overLimit",
+                    "Maximum size of personality exceeded");
       return;
     }
   }
@@ -750,11 +740,14 @@ server_create(sim_syn *st, sim_req *r)
   json_object_object_add(d, "id", json_object_new_int64(id));
   json_object_object_add(d, "name", json_object_get(name));
   json_object_object_add(d, "links", links(st, "servers", ids));
-  json_object_object_add(d, "user_id", json_object_new_string(sim_syn_user(st)));
-  json_object_object_add(d, "tenant_id", json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(d, "user_id",
+                         json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(d, "tenant_id",
+                         json_object_new_string(sim_syn_user(st)));
   json_object_object_add(d, "shared_to_project", json_object_new_boolean(0));
   json_object_object_add(d, "status", json_object_new_string("BUILD"));
-  json_object_object_add(d, "SNF:task_state", json_object_new_string("BUILDING"));
+  json_object_object_add(d, "SNF:task_state",
+                         json_object_new_string("BUILDING"));
   json_object_object_add(d, "progress", json_object_new_int(0));
   json_object_object_add(d, "suspended", json_object_new_boolean(0));
   json_object_object_add(d, "deleted", json_object_new_boolean(0));
@@ -772,9 +765,11 @@ server_create(sim_syn *st, sim_req *r)
   json_object_object_add(d, "flavor", e);
   e = json_object_new_object();
   json_object_object_add(e, "id", json_object_get(img));
-  json_object_object_add(e, "links", links(st, "images", json_object_get_string(img)));
+  json_object_object_add(e, "links",
+                         links(st, "images", json_object_get_string(img)));
   json_object_object_add(d, "image", e);
-  json_object_object_add(d, "metadata", md ? json_object_get(md) : json_object_new_object());
+  json_object_object_add(d, "metadata",
+                         md ? json_object_get(md) : json_object_new_object());
   json_object_object_add(d, "tags", json_object_new_array());
   att = json_object_new_array();
   addrs = json_object_new_object();
@@ -793,13 +788,15 @@ server_create(sim_syn *st, sim_req *r)
     json_object_object_add(a, "mac_address", json_object_new_string(mac));
     json_object_object_add(a, "ipv4", json_object_new_string(ip));
     json_object_object_add(a, "ipv6", json_object_new_string(""));
-    json_object_object_add(a, "OS-EXT-IPS:type", json_object_new_string("fixed"));
+    json_object_object_add(a, "OS-EXT-IPS:type",
+                           json_object_new_string("fixed"));
     json_object_array_add(att, a);
     al = json_object_new_array();
     ad = json_object_new_object();
     json_object_object_add(ad, "version", json_object_new_int(4));
     json_object_object_add(ad, "addr", json_object_new_string(ip));
-    json_object_object_add(ad, "OS-EXT-IPS:type", json_object_new_string("fixed"));
+    json_object_object_add(ad, "OS-EXT-IPS:type",
+                           json_object_new_string("fixed"));
     json_object_array_add(al, ad);
     json_object_object_add(addrs, json_object_get_string(u), al);
   }
@@ -825,12 +822,14 @@ server_create(sim_syn *st, sim_req *r)
   json_object_object_add(vol, "size", json_object_new_int(20));
   {
     char vn[80];
-    snprintf(vn, sizeof(vn), "root volume of %s", json_object_get_string(name));
+    snprintf(vn, sizeof(vn), "root volume of %s",
+             json_object_get_string(name));
     json_object_object_add(vol, "display_name", json_object_new_string(vn));
   }
   json_object_object_add(vol, "status", json_object_new_string("in_use"));
   json_object_object_add(vol, "server_id", json_object_new_string(ids));
-  json_object_object_add(vol, "user_id", json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(vol, "user_id",
+                         json_object_new_string(sim_syn_user(st)));
   json_object_object_add(vol, "created_at", json_object_new_string(ts));
   json_object_array_add(st->volumes, vol);
   vols = json_object_new_array();
@@ -865,8 +864,7 @@ server_create(sim_syn *st, sim_req *r)
   sim_reply_json(r, 202, out);
 }
 
-static void
-compute_api(sim_req *r, void *arg)
+static void compute_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   const char *path = sim_req_path(r), *m = sim_req_method(r), *rest;
@@ -935,7 +933,8 @@ compute_api(sim_req *r, void *arg)
       json_object_object_add(out, "server", json_object_get(sv->d));
       sim_reply_json(r, 200, out);
     } else if (strcmp(m, "DELETE") == 0) {
-      json_object_object_add(sv->d, "status", json_object_new_string("DELETED"));
+      json_object_object_add(sv->d, "status",
+                             json_object_new_string("DELETED"));
       json_object_object_add(sv->d, "deleted", json_object_new_boolean(1));
       sim_reply(r, 204, NULL, "", 0);
     } else {
@@ -946,7 +945,8 @@ compute_api(sim_req *r, void *arg)
   if (strcmp(rest, "/images") == 0 || strcmp(rest, "/images/detail") == 0) {
     out = json_object_new_object();
     arr = json_object_new_array();
-    json_object_object_foreach(st->images, k, v) {
+    json_object_object_foreach(st->images, k, v)
+    {
       json_object *e = json_object_new_object(), *n;
       json_object_object_add(e, "id", json_object_new_string(k));
       json_object_object_get_ex(v, "name", &n);
@@ -1019,10 +1019,10 @@ compute_api(sim_req *r, void *arg)
   sim_syn_fault(r, 404, "itemNotFound", "Not found");
 }
 
-/* ---- network ------------------------------------------------------------- */
+/* ---- network -------------------------------------------------------------
+ */
 
-static void
-network_api(sim_req *r, void *arg)
+static void network_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   const char *path = sim_req_path(r), *m = sim_req_method(r), *rest;
@@ -1038,9 +1038,10 @@ network_api(sim_req *r, void *arg)
   rest = path + strlen("/network/v2.0");
   if (strcmp(rest, "/networks") == 0 && strcmp(m, "POST") == 0) {
     json_object *j = sim_req_json(r), *n, *t, *nm, *net;
-    const char *types = sim_config_get(st->s, "synnefo.network_types", "MAC_FILTERED");
-    static const char *const valid[] = {"CUSTOM", "MAC_FILTERED",
-                                        "IP_LESS_ROUTED", "PHYSICAL_VLAN", NULL};
+    const char *types =
+        sim_config_get(st->s, "synnefo.network_types", "MAC_FILTERED");
+    static const char *const valid[] = {
+        "CUSTOM", "MAC_FILTERED", "IP_LESS_ROUTED", "PHYSICAL_VLAN", NULL};
     char id[32], ts[64];
     if (!j || !json_object_object_get_ex(j, "network", &n) ||
         !json_object_object_get_ex(n, "type", &t)) {
@@ -1064,9 +1065,12 @@ network_api(sim_req *r, void *arg)
                                ? json_object_get(nm)
                                : json_object_new_string(""));
     json_object_object_add(net, "links", json_object_new_array());
-    json_object_object_add(net, "user_id", json_object_new_string(sim_syn_user(st)));
-    json_object_object_add(net, "tenant_id", json_object_new_string(sim_syn_user(st)));
-    json_object_object_add(net, "shared_to_project", json_object_new_boolean(0));
+    json_object_object_add(net, "user_id",
+                           json_object_new_string(sim_syn_user(st)));
+    json_object_object_add(net, "tenant_id",
+                           json_object_new_string(sim_syn_user(st)));
+    json_object_object_add(net, "shared_to_project",
+                           json_object_new_boolean(0));
     json_object_object_add(net, "type", json_object_get(t));
     json_object_object_add(net, "status", json_object_new_string("ACTIVE"));
     json_object_object_add(net, "created", json_object_new_string(ts));
@@ -1076,7 +1080,8 @@ network_api(sim_req *r, void *arg)
     json_object_object_add(net, "router:external", json_object_new_boolean(0));
     json_object_object_add(net, "admin_state_up", json_object_new_boolean(1));
     json_object_object_add(net, "subnets", json_object_new_array());
-    json_object_object_add(net, "SNF:floating_ip_pool", json_object_new_boolean(0));
+    json_object_object_add(net, "SNF:floating_ip_pool",
+                           json_object_new_boolean(0));
     json_object_object_add(net, "deleted", json_object_new_boolean(0));
     json_object_array_add(st->networks, net);
     out = json_object_new_object();
@@ -1084,7 +1089,8 @@ network_api(sim_req *r, void *arg)
     sim_reply_json(r, 201, out);
     return;
   }
-  if ((strcmp(rest, "/networks") == 0 || strcmp(rest, "/networks/detail") == 0) &&
+  if ((strcmp(rest, "/networks") == 0 ||
+       strcmp(rest, "/networks/detail") == 0) &&
       strcmp(m, "GET") == 0) {
     int detail = strcmp(rest, "/networks/detail") == 0;
     out = json_object_new_object();
@@ -1130,8 +1136,7 @@ network_api(sim_req *r, void *arg)
 
 /* ---- volume ------------------------------------------------------------- */
 
-static json_object *
-volume_find(sim_syn *st, const char *id)
+static json_object *volume_find(sim_syn *st, const char *id)
 {
   size_t i, n = json_object_array_length(st->volumes);
 
@@ -1144,12 +1149,12 @@ volume_find(sim_syn *st, const char *id)
   return NULL;
 }
 
-static void
-snapshot_create(sim_syn *st, sim_req *r)
+static void snapshot_create(sim_syn *st, sim_req *r)
 {
   json_object *j = sim_req_json(r), *s, *vid, *vol, *dn, *dd, *snap, *im,
               *props, *out, *stv;
-  size_t bytes = (size_t)sim_config_long(st->s, "synnefo.snapshot_bytes", 1048576);
+  size_t bytes =
+      (size_t)sim_config_long(st->s, "synnefo.snapshot_bytes", 1048576);
   unsigned char *data;
   sim_syn_container *c;
   sim_syn_object *o;
@@ -1186,26 +1191,34 @@ snapshot_create(sim_syn *st, sim_req *r)
   }
   /* a disk-like pattern: text blocks, then a run of zero blocks */
   for (i = 0; i < bytes; i++)
-    data[i] = i < bytes / 2 ? (unsigned char)("volume data "[i % 12] ^
-                                              (unsigned char)(atol(json_object_get_string(vid)) & 7))
-                            : 0;
-  snprintf(oname, sizeof(oname), "snapshot-%s-%ld", json_object_get_string(vid),
-           ++st->next_obj);
-  o = sim_syn_object_put_data(st, c, oname, data, bytes, "application/octet-stream");
+    data[i] =
+        i < bytes / 2
+            ? (unsigned char)("volume data "[i % 12] ^
+                              (unsigned char)(atol(json_object_get_string(
+                                                  vid)) &
+                                              7))
+            : 0;
+  snprintf(oname, sizeof(oname), "snapshot-%s-%ld",
+           json_object_get_string(vid), ++st->next_obj);
+  o = sim_syn_object_put_data(st, c, oname, data, bytes,
+                              "application/octet-stream");
   free(data);
   if (!o) {
     sim_reply_text(r, 500, "sim: out of memory");
     return;
   }
   sim_syn_iso(now_real(), ts, sizeof(ts));
-  snprintf(loc, sizeof(loc), "pithos://%s/snapshots/%s", sim_syn_user(st), oname);
+  snprintf(loc, sizeof(loc), "pithos://%s/snapshots/%s", sim_syn_user(st),
+           oname);
   im = json_object_new_object();
   props = json_object_new_object();
   json_object_object_add(im, "id", json_object_new_string(o->uuid));
   json_object_object_add(im, "name", json_object_new_string(name));
   json_object_object_add(im, "location", json_object_new_string(loc));
-  json_object_object_add(im, "disk_format", json_object_new_string("diskdump"));
-  json_object_object_add(im, "container_format", json_object_new_string("bare"));
+  json_object_object_add(im, "disk_format",
+                         json_object_new_string("diskdump"));
+  json_object_object_add(im, "container_format",
+                         json_object_new_string("bare"));
   snprintf(sz, sizeof(sz), "%zu", bytes);
   json_object_object_add(im, "size", json_object_new_string(sz));
   sim_syn_merkle(o->hashes, o->nhashes, hex);
@@ -1215,7 +1228,8 @@ snapshot_create(sim_syn *st, sim_req *r)
   json_object_object_add(im, "deleted_at", json_object_new_string(""));
   json_object_object_add(im, "status", json_object_new_string("AVAILABLE"));
   json_object_object_add(im, "is_public", json_object_new_string("False"));
-  json_object_object_add(im, "owner", json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(im, "owner",
+                         json_object_new_string(sim_syn_user(st)));
   json_object_object_add(im, "is_snapshot", json_object_new_string("True"));
   json_object_object_add(im, "description", json_object_new_string(""));
   json_object_object_add(props, "os", json_object_new_string("debian"));
@@ -1226,13 +1240,16 @@ snapshot_create(sim_syn *st, sim_req *r)
   json_object_object_add(snap, "id", json_object_new_string(o->uuid));
   json_object_object_add(snap, "size", json_object_new_int(1));
   json_object_object_add(snap, "display_name", json_object_new_string(name));
-  json_object_object_add(snap, "display_description",
-                         json_object_object_get_ex(s, "display_description", &dd)
-                             ? json_object_get(dd)
-                             : json_object_new_string(""));
+  json_object_object_add(
+      snap, "display_description",
+      json_object_object_get_ex(s, "display_description", &dd)
+          ? json_object_get(dd)
+          : json_object_new_string(""));
   json_object_object_add(snap, "status", json_object_new_string("AVAILABLE"));
-  json_object_object_add(snap, "user_id", json_object_new_string(sim_syn_user(st)));
-  json_object_object_add(snap, "tenant_id", json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(snap, "user_id",
+                         json_object_new_string(sim_syn_user(st)));
+  json_object_object_add(snap, "tenant_id",
+                         json_object_new_string(sim_syn_user(st)));
   json_object_object_add(snap, "os-extended-snapshot-attribute:progress",
                          json_object_new_string("100%"));
   json_object_object_add(snap, "created_at", json_object_new_string(ts));
@@ -1245,8 +1262,7 @@ snapshot_create(sim_syn *st, sim_req *r)
   sim_reply_json(r, 202, out);
 }
 
-static void
-volume_api(sim_req *r, void *arg)
+static void volume_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   const char *path = sim_req_path(r), *m = sim_req_method(r), *rest;
@@ -1263,14 +1279,16 @@ volume_api(sim_req *r, void *arg)
     snapshot_create(st, r);
     return;
   }
-  if ((strcmp(rest, "/snapshots") == 0 || strcmp(rest, "/snapshots/detail") == 0) &&
+  if ((strcmp(rest, "/snapshots") == 0 ||
+       strcmp(rest, "/snapshots/detail") == 0) &&
       strcmp(m, "GET") == 0) {
     out = json_object_new_object();
     json_object_object_add(out, "snapshots", json_object_get(st->snapshots));
     sim_reply_json(r, 200, out);
     return;
   }
-  if ((strcmp(rest, "/volumes") == 0 || strcmp(rest, "/volumes/detail") == 0) &&
+  if ((strcmp(rest, "/volumes") == 0 ||
+       strcmp(rest, "/volumes/detail") == 0) &&
       strcmp(m, "GET") == 0) {
     out = json_object_new_object();
     json_object_object_add(out, "volumes", json_object_get(st->volumes));
@@ -1294,7 +1312,8 @@ volume_api(sim_req *r, void *arg)
                                ? json_object_get(dn)
                                : json_object_new_string(""));
     json_object_object_add(vol, "status", json_object_new_string("available"));
-    json_object_object_add(vol, "user_id", json_object_new_string(sim_syn_user(st)));
+    json_object_object_add(vol, "user_id",
+                           json_object_new_string(sim_syn_user(st)));
     json_object_array_add(st->volumes, vol);
     out = json_object_new_object();
     json_object_object_add(out, "volume", json_object_get(vol));
@@ -1315,10 +1334,10 @@ volume_api(sim_req *r, void *arg)
   sim_syn_fault(r, 404, "itemNotFound", "Not found");
 }
 
-/* ---- pithos ---------------------------------------------------------------- */
+/* ---- pithos ----------------------------------------------------------------
+ */
 
-static void
-pithos_api(sim_req *r, void *arg)
+static void pithos_api(sim_req *r, void *arg)
 {
   sim_syn *st = arg;
   const char *path = sim_req_path(r);
@@ -1326,8 +1345,7 @@ pithos_api(sim_req *r, void *arg)
   sim_syn_pithos(st, r, path + strlen("/object-store/v1/"));
 }
 
-static void
-ui_page(sim_req *r, void *arg)
+static void ui_page(sim_req *r, void *arg)
 {
   (void)arg;
   sim_reply_text(r, 200, "Synnefo simulator");
@@ -1335,8 +1353,7 @@ ui_page(sim_req *r, void *arg)
 
 /* ---- lifetime ----------------------------------------------------------- */
 
-static void
-state_clear(sim_syn *st)
+static void state_clear(sim_syn *st)
 {
   size_t i;
 
@@ -1362,14 +1379,12 @@ state_clear(sim_syn *st)
   add_default_image(st);
 }
 
-static void
-on_reset(void *arg)
+static void on_reset(void *arg)
 {
   state_clear(arg);
 }
 
-static void
-on_free(void *arg)
+static void on_free(void *arg)
 {
   sim_syn *st = arg;
   size_t i;
@@ -1386,8 +1401,7 @@ on_free(void *arg)
   free(st);
 }
 
-int
-sim_synnefo_attach(sim_service *svc)
+int sim_synnefo_attach(sim_service *svc)
 {
   sim_syn *st = calloc(1, sizeof(*st));
 
@@ -1414,8 +1428,7 @@ sim_synnefo_attach(sim_service *svc)
 
 /* Every X-Image-Meta-Property-* request header, lower-cased key with
  * punctuation as '_' (as Plankton stores it), value percent-decoded. */
-int
-sim_syn_props_from_headers(sim_req *r, json_object *props)
+int sim_syn_props_from_headers(sim_req *r, json_object *props)
 {
   struct evhttp_request *ev = sim_req_evhttp(r);
   struct evkeyvalq *h;
@@ -1433,7 +1446,8 @@ sim_syn_props_from_headers(sim_req *r, json_object *props)
     for (p = key; *p; p++)
       *p = ispunct((unsigned char)*p) ? '_' : (char)tolower((unsigned char)*p);
     v = unquote(kv->value);
-    json_object_object_add(props, key, json_object_new_string(v ? v : kv->value));
+    json_object_object_add(props, key,
+                           json_object_new_string(v ? v : kv->value));
     free(v);
   }
   return 0;

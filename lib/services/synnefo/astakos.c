@@ -8,10 +8,10 @@
 
 #include "services/synnefo/internal.h"
 
-char *
-cmx_synnefo_catalog_endpoint(json_object *catalog, const char *service_type,
-                             const char *version, char *errbuf,
-                             size_t errlen)
+char *cmx_synnefo_catalog_endpoint(json_object *catalog,
+                                   const char *service_type,
+                                   const char *version, char *errbuf,
+                                   size_t errlen)
 {
   size_t i, n, k, ne, matches = 0;
   json_object *svc = NULL, *eps, *hit = NULL, *url;
@@ -63,8 +63,7 @@ cmx_synnefo_catalog_endpoint(json_object *catalog, const char *service_type,
   return cmx__syn_strdup(json_object_get_string(url));
 }
 
-static const char *
-default_version(const char *type)
+static const char *default_version(const char *type)
 {
   if (strcasecmp(type, "image") == 0)
     return "1.0";
@@ -73,8 +72,7 @@ default_version(const char *type)
   return "2.0"; /* identity, compute, network, volume */
 }
 
-char *
-cmx__syn_endpoint(cmx_synnefo *c, const char *type)
+char *cmx__syn_endpoint(cmx_synnefo *c, const char *type)
 {
   json_object *a, *cat;
   char *url, *v;
@@ -92,8 +90,7 @@ cmx__syn_endpoint(cmx_synnefo *c, const char *type)
   return v;
 }
 
-const char *
-cmx_synnefo_user_uuid(const cmx_synnefo *c)
+const char *cmx_synnefo_user_uuid(const cmx_synnefo *c)
 {
   json_object *a, *u, *id;
 
@@ -104,8 +101,7 @@ cmx_synnefo_user_uuid(const cmx_synnefo *c)
   return NULL;
 }
 
-static void
-run_pending(cmx_synnefo *c, const cmx_synnefo_result *r)
+static void run_pending(cmx_synnefo *c, const cmx_synnefo_result *r)
 {
   cmx__syn_pending *p = c->pending, *n;
 
@@ -118,8 +114,7 @@ run_pending(cmx_synnefo *c, const cmx_synnefo_result *r)
   }
 }
 
-static void
-auth_done(cmx_call *call, const cmx_response *res, void *ud)
+static void auth_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   cmx_synnefo *c = ud;
   cmx_synnefo_result r;
@@ -145,8 +140,7 @@ auth_done(cmx_call *call, const cmx_response *res, void *ud)
   run_pending(c, &r);
 }
 
-static int
-start_auth(cmx_synnefo *c)
+static int start_auth(cmx_synnefo *c)
 {
   char *url = cmx__syn_printf("%s/tokens", c->auth_url);
   cmx_request *req;
@@ -198,8 +192,7 @@ typedef struct deferred {
   void *arg;
 } deferred;
 
-static void
-deferred_fire(cmx_engine *e, int code, void *ud)
+static void deferred_fire(cmx_engine *e, int code, void *ud)
 {
   deferred *d = ud;
   cmx_synnefo_result r;
@@ -217,8 +210,7 @@ deferred_fire(cmx_engine *e, int code, void *ud)
   free(d);
 }
 
-int
-cmx__syn_when_auth(cmx_synnefo *c, cmx__syn_cont fn, void *arg)
+int cmx__syn_when_auth(cmx_synnefo *c, cmx__syn_cont fn, void *arg)
 {
   cmx__syn_pending *p;
   int rc;
@@ -233,8 +225,7 @@ cmx__syn_when_auth(cmx_synnefo *c, cmx__syn_cont fn, void *arg)
     rc = cmx_timer_start(c->engine, 0, deferred_fire, d, NULL);
     if (rc != CMX_OK) {
       free(d);
-      return cmx__syn_fail(c, rc, "cannot start timer: %s",
-                           cmx_strerror(rc));
+      return cmx__syn_fail(c, rc, "cannot start timer: %s", cmx_strerror(rc));
     }
     return CMX_OK;
   }
@@ -266,8 +257,7 @@ typedef struct acall {
   char *type, *version;
 } acall;
 
-static void
-acall_cont(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
+static void acall_cont(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
 {
   acall *a = arg;
   cmx_synnefo_result r;
@@ -327,9 +317,8 @@ done:
   free(a);
 }
 
-static int
-astart(cmx_synnefo *c, int what, const char *type, const char *version,
-       cmx_synnefo_cb cb, void *ud)
+static int astart(cmx_synnefo *c, int what, const char *type,
+                  const char *version, cmx_synnefo_cb cb, void *ud)
 {
   acall *a;
   int rc;
@@ -364,22 +353,19 @@ astart(cmx_synnefo *c, int what, const char *type, const char *version,
   return rc;
 }
 
-int
-cmx_synnefo_authenticate(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_authenticate(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
 {
   return astart(c, 0, NULL, NULL, cb, userdata);
 }
 
-int
-cmx_synnefo_user_info(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_user_info(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
 {
   return astart(c, 1, NULL, NULL, cb, userdata);
 }
 
-int
-cmx_synnefo_get_endpoint_url(cmx_synnefo *c, const char *service_type,
-                             const char *version, cmx_synnefo_cb cb,
-                             void *userdata)
+int cmx_synnefo_get_endpoint_url(cmx_synnefo *c, const char *service_type,
+                                 const char *version, cmx_synnefo_cb cb,
+                                 void *userdata)
 {
   return astart(c, 2, service_type, version, cb, userdata);
 }

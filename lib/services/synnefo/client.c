@@ -8,9 +8,8 @@
 
 #include "services/synnefo/internal.h"
 
-cmx_synnefo *
-cmx_synnefo_new(cmx_engine *engine, const char *auth_url, const char *token,
-                char *errbuf, size_t errlen)
+cmx_synnefo *cmx_synnefo_new(cmx_engine *engine, const char *auth_url,
+                             const char *token, char *errbuf, size_t errlen)
 {
   cmx_synnefo *c;
   const char *why = NULL;
@@ -49,8 +48,7 @@ nomem:
   return NULL;
 }
 
-void
-cmx_synnefo_free(cmx_synnefo *c)
+void cmx_synnefo_free(cmx_synnefo *c)
 {
   cmx__syn_pending *p, *n;
 
@@ -72,14 +70,12 @@ cmx_synnefo_free(cmx_synnefo *c)
   free(c);
 }
 
-const char *
-cmx_synnefo_last_error(const cmx_synnefo *c)
+const char *cmx_synnefo_last_error(const cmx_synnefo *c)
 {
   return c ? c->err : "no client";
 }
 
-int
-cmx_synnefo_set_max_parallel(cmx_synnefo *c, unsigned n)
+int cmx_synnefo_set_max_parallel(cmx_synnefo *c, unsigned n)
 {
   if (!c)
     return CMX_EINVAL;
@@ -89,8 +85,7 @@ cmx_synnefo_set_max_parallel(cmx_synnefo *c, unsigned n)
   return CMX_OK;
 }
 
-int
-cmx__syn_fail(cmx_synnefo *c, int code, const char *fmt, ...)
+int cmx__syn_fail(cmx_synnefo *c, int code, const char *fmt, ...)
 {
   va_list ap;
 
@@ -102,9 +97,8 @@ cmx__syn_fail(cmx_synnefo *c, int code, const char *fmt, ...)
   return code;
 }
 
-cmx_request *
-cmx__syn_request(cmx_synnefo *c, const char *method, const char *base,
-                 const char *path)
+cmx_request *cmx__syn_request(cmx_synnefo *c, const char *method,
+                              const char *base, const char *path)
 {
   char *url = path ? cmx_synnefo_join_url(base, path) : cmx__syn_strdup(base);
   cmx_request *req;
@@ -115,18 +109,16 @@ cmx__syn_request(cmx_synnefo *c, const char *method, const char *base,
   free(url);
   if (!req)
     return NULL;
-  if (cmx_request_add_secret_header(req, "X-Auth-Token", c->token) !=
-          CMX_OK ||
-      cmx_request_set_error_parser(req, cmx_synnefo_error_parser) !=
-          CMX_OK) {
+  if (cmx_request_add_secret_header(req, "X-Auth-Token", c->token) != CMX_OK ||
+      cmx_request_set_error_parser(req, cmx_synnefo_error_parser) != CMX_OK) {
     cmx_request_free(req);
     return NULL;
   }
   return req;
 }
 
-void
-cmx__syn_result_from_response(cmx_synnefo_result *r, const cmx_response *res)
+void cmx__syn_result_from_response(cmx_synnefo_result *r,
+                                   const cmx_response *res)
 {
   memset(r, 0, sizeof(*r));
   r->code = cmx_response_code(res);
@@ -137,9 +129,8 @@ cmx__syn_result_from_response(cmx_synnefo_result *r, const cmx_response *res)
     r->detail = "";
 }
 
-void
-cmx__syn_result_error(cmx_synnefo_result *r, cmx_service_error *se, int code,
-                      long status, const char *msg)
+void cmx__syn_result_error(cmx_synnefo_result *r, cmx_service_error *se,
+                           int code, long status, const char *msg)
 {
   memset(r, 0, sizeof(*r));
   memset(se, 0, sizeof(*se));
@@ -160,8 +151,7 @@ typedef struct gcall {
   void *ud;
 } gcall;
 
-static void
-gcall_free(gcall *g)
+static void gcall_free(gcall *g)
 {
   free(g->s.path);
   if (g->s.body)
@@ -175,8 +165,7 @@ gcall_free(gcall *g)
   free(g);
 }
 
-static int
-accepted(const int *acc, long status)
+static int accepted(const int *acc, long status)
 {
   int i;
 
@@ -186,8 +175,7 @@ accepted(const int *acc, long status)
   return 0;
 }
 
-static void
-gcall_done(cmx_call *call, const cmx_response *res, void *ud)
+static void gcall_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   gcall *g = ud;
   cmx_synnefo_result r;
@@ -241,8 +229,7 @@ gcall_done(cmx_call *call, const cmx_response *res, void *ud)
   gcall_free(g);
 }
 
-static int
-gcall_submit(gcall *g)
+static int gcall_submit(gcall *g)
 {
   cmx_synnefo *c = g->c;
   char *base = cmx__syn_endpoint(c, g->s.type);
@@ -268,13 +255,15 @@ gcall_submit(gcall *g)
     return CMX_ENOMEM;
   rc = CMX_OK;
   if (g->s.query) {
-    json_object_object_foreach(g->s.query, k, v) {
+    json_object_object_foreach(g->s.query, k, v)
+    {
       if (rc == CMX_OK)
         rc = cmx_request_add_query(req, k, json_object_get_string(v));
     }
   }
   if (g->s.headers) {
-    json_object_object_foreach(g->s.headers, k, v) {
+    json_object_object_foreach(g->s.headers, k, v)
+    {
       if (rc == CMX_OK)
         rc = cmx_request_add_header(req, k, json_object_get_string(v));
     }
@@ -282,8 +271,8 @@ gcall_submit(gcall *g)
   if (rc == CMX_OK && g->s.body && !g->s.content_type)
     rc = cmx_request_set_body_json(req, g->s.body);
   if (rc == CMX_OK && g->s.body && g->s.content_type) {
-    const char *t = json_object_to_json_string_ext(g->s.body,
-                                                   JSON_C_TO_STRING_PLAIN);
+    const char *t =
+        json_object_to_json_string_ext(g->s.body, JSON_C_TO_STRING_PLAIN);
     rc = cmx_request_set_body(req, t, strlen(t), g->s.content_type);
   }
   if (rc != CMX_OK) {
@@ -293,8 +282,8 @@ gcall_submit(gcall *g)
   return cmx_submit(c->engine, req, gcall_done, g, NULL);
 }
 
-static void
-gcall_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
+static void gcall_authed(cmx_synnefo *c, const cmx_synnefo_result *ar,
+                         void *arg)
 {
   gcall *g = arg;
   cmx_synnefo_result r;
@@ -315,9 +304,8 @@ gcall_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
   }
 }
 
-int
-cmx__syn_call(cmx_synnefo *c, cmx__syn_call_spec *spec, cmx_synnefo_cb cb,
-              void *userdata)
+int cmx__syn_call(cmx_synnefo *c, cmx__syn_call_spec *spec, cmx_synnefo_cb cb,
+                  void *userdata)
 {
   gcall *g = calloc(1, sizeof(*g));
   int rc;

@@ -6,8 +6,7 @@
 
 #include "services/synnefo/internal.h"
 
-static json_object *
-copy_json(json_object *j)
+static json_object *copy_json(json_object *j)
 {
   json_object *o = NULL;
 
@@ -16,8 +15,7 @@ copy_json(json_object *j)
   return o;
 }
 
-static int
-b64_len_ok(const char *s, size_t *decoded)
+static int b64_len_ok(const char *s, size_t *decoded)
 {
   size_t n = strlen(s), i, pad = 0;
 
@@ -37,8 +35,7 @@ b64_len_ok(const char *s, size_t *decoded)
   return 1;
 }
 
-static int
-check_spec(cmx_synnefo *c, const cmx_synnefo_server_spec *s)
+static int check_spec(cmx_synnefo *c, const cmx_synnefo_server_spec *s)
 {
   size_t i, n;
 
@@ -55,7 +52,8 @@ check_spec(cmx_synnefo *c, const cmx_synnefo_server_spec *s)
   if (s->metadata) {
     if (!json_object_is_type(s->metadata, json_type_object))
       return cmx__syn_fail(c, CMX_EINVAL, "metadata: must be a JSON object");
-    json_object_object_foreach(s->metadata, k, v) {
+    json_object_object_foreach(s->metadata, k, v)
+    {
       if (!json_object_is_type(v, json_type_string))
         return cmx__syn_fail(c, CMX_EINVAL,
                              "metadata.%s: values must be strings", k);
@@ -107,8 +105,7 @@ typedef struct create_op {
   void *ud;
 } create_op;
 
-static void
-create_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void create_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   create_op *op = ud;
 
@@ -117,8 +114,7 @@ create_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   free(op);
 }
 
-static void
-image_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void image_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   create_op *op = ud;
   cmx__syn_call_spec spec;
@@ -163,9 +159,8 @@ image_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   }
 }
 
-int
-cmx_synnefo_create_server(cmx_synnefo *c, const cmx_synnefo_server_spec *s,
-                          cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_create_server(cmx_synnefo *c, const cmx_synnefo_server_spec *s,
+                              cmx_synnefo_cb cb, void *userdata)
 {
   create_op *op;
   cmx__syn_call_spec spec;
@@ -196,8 +191,7 @@ cmx_synnefo_create_server(cmx_synnefo *c, const cmx_synnefo_server_spec *s,
   else
     json_object_object_add(srv, "flavorRef",
                            json_object_new_string(s->flavor_id));
-  json_object_object_add(srv, "imageRef",
-                         json_object_new_string(s->image_id));
+  json_object_object_add(srv, "imageRef", json_object_new_string(s->image_id));
   if (s->metadata)
     json_object_object_add(srv, "metadata", copy_json(s->metadata));
   if (s->personality)
@@ -222,17 +216,16 @@ cmx_synnefo_create_server(cmx_synnefo *c, const cmx_synnefo_server_spec *s,
   return rc;
 }
 
-static int
-server_id_ok(cmx_synnefo *c, const char *id)
+static int server_id_ok(cmx_synnefo *c, const char *id)
 {
   if (!cmx__syn_is_digits(id))
     return cmx__syn_fail(c, CMX_EINVAL, "server_id: must be decimal digits");
   return CMX_OK;
 }
 
-static int
-simple(cmx_synnefo *c, const char *type, const char *method, char *path,
-       int accept, const char *unwrap, cmx_synnefo_cb cb, void *ud)
+static int simple(cmx_synnefo *c, const char *type, const char *method,
+                  char *path, int accept, const char *unwrap,
+                  cmx_synnefo_cb cb, void *ud)
 {
   cmx__syn_call_spec spec;
 
@@ -248,9 +241,8 @@ simple(cmx_synnefo *c, const char *type, const char *method, char *path,
   return cmx__syn_call(c, &spec, cb, ud);
 }
 
-int
-cmx_synnefo_get_server_details(cmx_synnefo *c, const char *server_id,
-                               cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_get_server_details(cmx_synnefo *c, const char *server_id,
+                                   cmx_synnefo_cb cb, void *userdata)
 {
   if (!c)
     return CMX_EINVAL;
@@ -262,9 +254,8 @@ cmx_synnefo_get_server_details(cmx_synnefo *c, const char *server_id,
                 200, "server", cb, userdata);
 }
 
-int
-cmx_synnefo_list_servers(cmx_synnefo *c, int detail, cmx_synnefo_cb cb,
-                         void *userdata)
+int cmx_synnefo_list_servers(cmx_synnefo *c, int detail, cmx_synnefo_cb cb,
+                             void *userdata)
 {
   if (!c)
     return CMX_EINVAL;
@@ -275,9 +266,8 @@ cmx_synnefo_list_servers(cmx_synnefo *c, int detail, cmx_synnefo_cb cb,
                 "servers", cb, userdata);
 }
 
-int
-cmx_synnefo_delete_server(cmx_synnefo *c, const char *server_id,
-                          cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_delete_server(cmx_synnefo *c, const char *server_id,
+                              cmx_synnefo_cb cb, void *userdata)
 {
   if (!c)
     return CMX_EINVAL;
@@ -306,8 +296,7 @@ typedef struct wait_op {
 
 static void wait_poll(wait_op *w);
 
-static void
-wait_end(wait_op *w, const cmx_synnefo_result *r)
+static void wait_end(wait_op *w, const cmx_synnefo_result *r)
 {
   w->cb(w->c, r, w->ud);
   free(w->id);
@@ -315,8 +304,7 @@ wait_end(wait_op *w, const cmx_synnefo_result *r)
   free(w);
 }
 
-static void
-wait_fail(wait_op *w, int rc)
+static void wait_fail(wait_op *w, int rc)
 {
   cmx_synnefo_result r;
   cmx_service_error se;
@@ -325,8 +313,7 @@ wait_fail(wait_op *w, int rc)
   wait_end(w, &r);
 }
 
-static void
-wait_timer(cmx_engine *e, int code, void *ud)
+static void wait_timer(cmx_engine *e, int code, void *ud)
 {
   wait_op *w = ud;
 
@@ -343,8 +330,7 @@ wait_timer(cmx_engine *e, int code, void *ud)
  * when the key occurs exactly once in the body (user metadata could hold
  * a "status" key too; then the caller parses).  Copies the value to out.
  */
-static int
-quick_status(const char *body, size_t len, char *out, size_t outlen)
+static int quick_status(const char *body, size_t len, char *out, size_t outlen)
 {
   static const char key[] = "\"status\"";
   const char *p = NULL, *q, *end = body + len;
@@ -374,8 +360,7 @@ quick_status(const char *body, size_t len, char *out, size_t outlen)
 }
 
 /* One poll answered: a direct engine callback (no extra hop per poll). */
-static void
-wait_got(cmx_call *call, const cmx_response *res, void *ud)
+static void wait_got(cmx_call *call, const cmx_response *res, void *ud)
 {
   wait_op *w = ud;
   json_object *j, *srv = NULL, *st;
@@ -433,8 +418,7 @@ wait_got(cmx_call *call, const cmx_response *res, void *ud)
     wait_fail(w, rc);
 }
 
-static void
-wait_poll(wait_op *w)
+static void wait_poll(wait_op *w)
 {
   cmx_request *req = cmx__syn_request(w->c, "GET", w->url, NULL);
   int rc;
@@ -448,8 +432,7 @@ wait_poll(wait_op *w)
     wait_fail(w, rc);
 }
 
-static void
-wait_start(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void wait_start(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   wait_op *w = ud;
   char *base, *p;
@@ -477,11 +460,10 @@ wait_start(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   wait_poll(w);
 }
 
-int
-cmx_synnefo_wait_server(cmx_synnefo *c, const char *server_id,
-                        const char *current_status, uint64_t delay_ms,
-                        uint64_t max_wait_ms, cmx_synnefo_wait_fn on_poll,
-                        cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_wait_server(cmx_synnefo *c, const char *server_id,
+                            const char *current_status, uint64_t delay_ms,
+                            uint64_t max_wait_ms, cmx_synnefo_wait_fn on_poll,
+                            cmx_synnefo_cb cb, void *userdata)
 {
   wait_op *w;
   int rc;

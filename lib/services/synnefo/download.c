@@ -28,9 +28,9 @@ struct dl_op {
   int fd, own_fd;
   uint64_t size, bs;
   size_t nblocks;
-  char **hashes;   /* nblocks strings (owned copies) */
-  size_t *first;   /* first block index with the same hash */
-  size_t *fetch;   /* distinct blocks to GET */
+  char **hashes; /* nblocks strings (owned copies) */
+  size_t *first; /* first block index with the same hash */
+  size_t *fetch; /* distinct blocks to GET */
   size_t nfetch, next, inflight, fetched;
   int failed_code;
   char err[300];
@@ -44,8 +44,7 @@ struct dl_op {
   void *ud;
 };
 
-static void
-dl_free(dl_op *op)
+static void dl_free(dl_op *op)
 {
   size_t i;
 
@@ -62,15 +61,13 @@ dl_free(dl_op *op)
   free(op);
 }
 
-static void
-dl_end(dl_op *op, const cmx_synnefo_result *r)
+static void dl_end(dl_op *op, const cmx_synnefo_result *r)
 {
   op->cb(op->c, r, op->ud);
   dl_free(op);
 }
 
-static void
-dl_fail(dl_op *op, int code, long status, const char *msg)
+static void dl_fail(dl_op *op, int code, long status, const char *msg)
 {
   cmx_synnefo_result r;
   cmx_service_error se;
@@ -82,8 +79,7 @@ dl_fail(dl_op *op, int code, long status, const char *msg)
 
 /* ---- verification (and copies of repeated blocks) on workers -------- */
 
-static int
-read_full(int fd, unsigned char *buf, size_t want, uint64_t off)
+static int read_full(int fd, unsigned char *buf, size_t want, uint64_t off)
 {
   size_t got = 0;
 
@@ -98,8 +94,8 @@ read_full(int fd, unsigned char *buf, size_t want, uint64_t off)
   return 0;
 }
 
-static int
-write_full(int fd, const unsigned char *buf, size_t len, uint64_t off)
+static int write_full(int fd, const unsigned char *buf, size_t len,
+                      uint64_t off)
 {
   size_t put = 0;
 
@@ -114,8 +110,7 @@ write_full(int fd, const unsigned char *buf, size_t len, uint64_t off)
   return 0;
 }
 
-static void
-verify_work(void *ud)
+static void verify_work(void *ud)
 {
   verify_job *j = ud;
   dl_op *op = j->op;
@@ -140,7 +135,8 @@ verify_work(void *ud)
     size_t len = (size_t)(op->size - off < op->bs ? op->size - off : op->bs);
     size_t f = op->first[i];
     uint64_t foff = (uint64_t)f * op->bs;
-    size_t flen = (size_t)(op->size - foff < op->bs ? op->size - foff : op->bs);
+    size_t flen =
+        (size_t)(op->size - foff < op->bs ? op->size - foff : op->bs);
     if (f != i) {
       /* repeated block: copy the fetched one (same hash => same data
        * up to trailing NULs; the stored block is zero-padded) */
@@ -164,8 +160,7 @@ verify_work(void *ud)
   free(buf);
 }
 
-static void
-verify_done(cmx_engine *e, int code, void *ud)
+static void verify_done(cmx_engine *e, int code, void *ud)
 {
   verify_job *j = ud;
   dl_op *op = j->op;
@@ -202,8 +197,10 @@ verify_done(cmx_engine *e, int code, void *ud)
     dl_fail(op, CMX_ENOMEM, 0, "out of memory");
     return;
   }
-  json_object_object_add(out, "bytes", json_object_new_int64((int64_t)op->size));
-  json_object_object_add(out, "blocks", json_object_new_int64((int64_t)op->nblocks));
+  json_object_object_add(out, "bytes",
+                         json_object_new_int64((int64_t)op->size));
+  json_object_object_add(out, "blocks",
+                         json_object_new_int64((int64_t)op->nblocks));
   json_object_object_add(out, "blocks_fetched",
                          json_object_new_int64((int64_t)op->fetched));
   memset(&r, 0, sizeof(r));
@@ -214,8 +211,7 @@ verify_done(cmx_engine *e, int code, void *ud)
   json_object_put(out);
 }
 
-static void
-start_verify(dl_op *op)
+static void start_verify(dl_op *op)
 {
   size_t njobs = (op->nblocks + VERIFY_CHUNK_BLOCKS - 1) / VERIFY_CHUNK_BLOCKS;
   size_t i;
@@ -258,8 +254,7 @@ typedef struct get_ctx {
 
 static void get_pump(dl_op *op);
 
-static void
-get_done(cmx_call *call, const cmx_response *res, void *ud)
+static void get_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   get_ctx *g = ud;
   dl_op *op = g->op;
@@ -282,15 +277,14 @@ get_done(cmx_call *call, const cmx_response *res, void *ud)
     op->failed_code =
         cmx_response_code(res) != CMX_OK ? cmx_response_code(res) : CMX_EPROTO;
     snprintf(op->err, sizeof(op->err), "block %zu: %s", blk,
-             se && se->message[0] ? se->message
+             se && se->message[0]          ? se->message
              : cmx_response_detail(res)[0] ? cmx_response_detail(res)
                                            : "short or unexpected answer");
   }
   get_pump(op);
 }
 
-static int
-get_block(dl_op *op, size_t b)
+static int get_block(dl_op *op, size_t b)
 {
   uint64_t off = (uint64_t)b * op->bs;
   uint64_t end = (off + op->bs < op->size ? off + op->bs : op->size) - 1;
@@ -328,16 +322,15 @@ get_block(dl_op *op, size_t b)
   return rc;
 }
 
-static void
-get_pump(dl_op *op)
+static void get_pump(dl_op *op)
 {
   while (!op->failed_code && op->next < op->nfetch &&
          op->inflight < op->c->max_parallel) {
     int rc = get_block(op, op->fetch[op->next]);
     if (rc != CMX_OK) {
       op->failed_code = rc;
-      snprintf(op->err, sizeof(op->err), "block %zu: %s",
-               op->fetch[op->next], cmx_strerror(rc));
+      snprintf(op->err, sizeof(op->err), "block %zu: %s", op->fetch[op->next],
+               cmx_strerror(rc));
       break;
     }
     op->next++;
@@ -355,8 +348,7 @@ get_pump(dl_op *op)
 
 /* ---- hashmap ---------------------------------------------------------- */
 
-static void
-hashmap_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void hashmap_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   dl_op *op = ud;
   json_object *v, *hashes, *seen;
@@ -398,7 +390,8 @@ hashmap_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
     return;
   }
   for (i = 0; i < op->nblocks; i++) {
-    const char *h = json_object_get_string(json_object_array_get_idx(hashes, i));
+    const char *h =
+        json_object_get_string(json_object_array_get_idx(hashes, i));
     json_object *ix;
     op->hashes[i] = cmx__syn_strdup(h ? h : "");
     if (!op->hashes[i]) {
@@ -419,8 +412,7 @@ hashmap_done(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   get_pump(op);
 }
 
-static void
-dl_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
+static void dl_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
 {
   dl_op *op = ud;
   cmx__syn_call_spec spec;
@@ -452,7 +444,8 @@ dl_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
     return;
   }
   json_object_object_add(spec.query, "format", json_object_new_string("json"));
-  json_object_object_add(spec.query, "hashmap", json_object_new_string("True"));
+  json_object_object_add(spec.query, "hashmap",
+                         json_object_new_string("True"));
   spec.accept[0] = 200;
   spec.want_json = 1;
   rc = cmx__syn_call(c, &spec, hashmap_done, op);
@@ -460,11 +453,10 @@ dl_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *ud)
     dl_fail(op, rc, 0, c->err);
 }
 
-int
-cmx_synnefo_download_object(cmx_synnefo *c, const char *container,
-                            const char *object, int fd, const char *path,
-                            cmx_synnefo_progress_fn progress,
-                            cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_download_object(cmx_synnefo *c, const char *container,
+                                const char *object, int fd, const char *path,
+                                cmx_synnefo_progress_fn progress,
+                                cmx_synnefo_cb cb, void *userdata)
 {
   dl_op *op;
   int rc;

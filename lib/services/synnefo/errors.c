@@ -7,41 +7,65 @@
 
 #include "services/synnefo/internal.h"
 
-const char *
-cmx_synnefo_reason(long status)
+const char *cmx_synnefo_reason(long status)
 {
   switch (status) {
-  case 200: return "OK";
-  case 201: return "Created";
-  case 202: return "Accepted";
-  case 204: return "No Content";
-  case 206: return "Partial Content";
-  case 304: return "Not Modified";
-  case 400: return "Bad Request";
-  case 401: return "Unauthorized";
-  case 403: return "Forbidden";
-  case 404: return "Not Found";
-  case 405: return "Method Not Allowed";
-  case 409: return "Conflict";
-  case 411: return "Length Required";
-  case 412: return "Precondition Failed";
-  case 413: return "Request Entity Too Large";
-  case 415: return "Unsupported Media Type";
-  case 416: return "Requested Range Not Satisfiable";
-  case 421: return "Misdirected Request";
-  case 422: return "Unprocessable Entity";
-  case 429: return "Too Many Requests";
-  case 500: return "Internal Server Error";
-  case 501: return "Not Implemented";
-  case 502: return "Bad Gateway";
-  case 503: return "Service Unavailable";
-  case 504: return "Gateway Timeout";
-  default: return "";
+  case 200:
+    return "OK";
+  case 201:
+    return "Created";
+  case 202:
+    return "Accepted";
+  case 204:
+    return "No Content";
+  case 206:
+    return "Partial Content";
+  case 304:
+    return "Not Modified";
+  case 400:
+    return "Bad Request";
+  case 401:
+    return "Unauthorized";
+  case 403:
+    return "Forbidden";
+  case 404:
+    return "Not Found";
+  case 405:
+    return "Method Not Allowed";
+  case 409:
+    return "Conflict";
+  case 411:
+    return "Length Required";
+  case 412:
+    return "Precondition Failed";
+  case 413:
+    return "Request Entity Too Large";
+  case 415:
+    return "Unsupported Media Type";
+  case 416:
+    return "Requested Range Not Satisfiable";
+  case 421:
+    return "Misdirected Request";
+  case 422:
+    return "Unprocessable Entity";
+  case 429:
+    return "Too Many Requests";
+  case 500:
+    return "Internal Server Error";
+  case 501:
+    return "Not Implemented";
+  case 502:
+    return "Bad Gateway";
+  case 503:
+    return "Service Unavailable";
+  case 504:
+    return "Gateway Timeout";
+  default:
+    return "";
   }
 }
 
-void
-cmx_synnefo_fault_clear(cmx_synnefo_fault *f)
+void cmx_synnefo_fault_clear(cmx_synnefo_fault *f)
 {
   size_t i;
 
@@ -55,8 +79,7 @@ cmx_synnefo_fault_clear(cmx_synnefo_fault *f)
 }
 
 /* Drop trailing newlines and spaces kamaki trims. */
-static void
-rtrim(char *s)
+static void rtrim(char *s)
 {
   size_t n = strlen(s);
 
@@ -64,10 +87,9 @@ rtrim(char *s)
     s[--n] = 0;
 }
 
-int
-cmx_synnefo_fault_parse(long http_status, const char *reason,
-                        const char *body, size_t len,
-                        cmx_synnefo_fault *out)
+int cmx_synnefo_fault_parse(long http_status, const char *reason,
+                            const char *body, size_t len,
+                            cmx_synnefo_fault *out)
 {
   const char *brace;
   char *text;
@@ -151,8 +173,7 @@ cmx_synnefo_fault_parse(long http_status, const char *reason,
 }
 
 /* An array of `n` pointers in memory owned by the response. */
-static const char **
-response_array(const cmx_response *res, size_t n)
+static const char **response_array(const cmx_response *res, size_t n)
 {
   char fill[4 * sizeof(char *) + 1];
   size_t bytes = n * sizeof(char *);
@@ -162,8 +183,7 @@ response_array(const cmx_response *res, size_t n)
   return (const char **)(void *)cmx_response_strdup(res, fill);
 }
 
-void
-cmx_synnefo_error_parser(const cmx_response *res, cmx_service_error *out)
+void cmx_synnefo_error_parser(const cmx_response *res, cmx_service_error *out)
 {
   cmx_synnefo_fault f;
   size_t len = 0, i;
@@ -197,8 +217,8 @@ cmx_synnefo_error_parser(const cmx_response *res, cmx_service_error *out)
   cmx_synnefo_fault_clear(&f);
 }
 
-void
-cmx__syn_astakos_error_parser(const cmx_response *res, cmx_service_error *out)
+void cmx__syn_astakos_error_parser(const cmx_response *res,
+                                   cmx_service_error *out)
 {
   size_t len = 0;
   const char *body = cmx_response_body(res, &len);

@@ -12,8 +12,7 @@
 
 static const char hexdig[] = "0123456789abcdef";
 
-static void
-to_hex(const unsigned char *d, size_t n, char *hex)
+static void to_hex(const unsigned char *d, size_t n, char *hex)
 {
   size_t i;
 
@@ -24,8 +23,7 @@ to_hex(const unsigned char *d, size_t n, char *hex)
   hex[2 * n] = 0;
 }
 
-static int
-from_hex(const char *hex, unsigned char *d, size_t n)
+static int from_hex(const char *hex, unsigned char *d, size_t n)
 {
   size_t i;
 
@@ -48,8 +46,7 @@ from_hex(const char *hex, unsigned char *d, size_t n)
   return 0;
 }
 
-size_t
-cmx__syn_strip_len(const unsigned char *p, size_t len)
+size_t cmx__syn_strip_len(const unsigned char *p, size_t len)
 {
   /* word-at-a-time scan back over trailing zero bytes */
   while (len >= 8) {
@@ -64,16 +61,14 @@ cmx__syn_strip_len(const unsigned char *p, size_t len)
   return len;
 }
 
-static void
-sha256(const void *data, size_t len, unsigned char out[32])
+static void sha256(const void *data, size_t len, unsigned char out[32])
 {
   unsigned int olen = 32;
 
   EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL);
 }
 
-void
-cmx_synnefo_block_hash(const void *data, size_t len, char hex[65])
+void cmx_synnefo_block_hash(const void *data, size_t len, char hex[65])
 {
   unsigned char d[32];
 
@@ -82,8 +77,7 @@ cmx_synnefo_block_hash(const void *data, size_t len, char hex[65])
   to_hex(d, 32, hex);
 }
 
-int
-cmx_synnefo_merkle(const char *const *hashes, size_t n, char hex[65])
+int cmx_synnefo_merkle(const char *const *hashes, size_t n, char hex[65])
 {
   size_t cap = 1, i;
   unsigned char *buf;
@@ -119,8 +113,8 @@ cmx_synnefo_merkle(const char *const *hashes, size_t n, char hex[65])
   return CMX_OK;
 }
 
-int
-cmx_synnefo_hash_fd(int fd, uint64_t size, uint64_t block_size, char *hexes)
+int cmx_synnefo_hash_fd(int fd, uint64_t size, uint64_t block_size,
+                        char *hexes)
 {
   unsigned char *buf;
   uint64_t off = 0, i = 0;

@@ -10,13 +10,13 @@
 #include "services/synnefo/internal.h"
 
 static const char *const meta_fields[] = {
-    "id", "name", "location", "disk-format", "container-format", "size",
-    "checksum", "created-at", "updated-at", "deleted-at", "status",
-    "is-public", "owner", "is-snapshot", "description", NULL};
+    "id",     "name",      "location",   "disk-format", "container-format",
+    "size",   "checksum",  "created-at", "updated-at",  "deleted-at",
+    "status", "is-public", "owner",      "is-snapshot", "description",
+    NULL};
 
-int
-cmx_synnefo_image_meta_add(json_object *meta, const char *name,
-                           const char *value)
+int cmx_synnefo_image_meta_add(json_object *meta, const char *name,
+                               const char *value)
 {
   static const char pre[] = "x-image-meta-";
   static const char ppre[] = "property-";
@@ -61,8 +61,7 @@ cmx_synnefo_image_meta_add(json_object *meta, const char *name,
 }
 
 /* Header name of a property key as the server returns it. */
-static char *
-prop_header(const char *key)
+static char *prop_header(const char *key)
 {
   char *h = cmx__syn_printf("x-image-meta-property-%s", key), *p;
 
@@ -73,8 +72,7 @@ prop_header(const char *key)
   return h;
 }
 
-static json_object *
-meta_xform(const cmx_response *res, void *arg)
+static json_object *meta_xform(const cmx_response *res, void *arg)
 {
   json_object *keys = arg, *meta = json_object_new_object();
   size_t i;
@@ -91,7 +89,8 @@ meta_xform(const cmx_response *res, void *arg)
       cmx_synnefo_image_meta_add(meta, name, v);
   }
   if (keys) {
-    json_object_object_foreach(keys, k, unused) {
+    json_object_object_foreach(keys, k, unused)
+    {
       char *h = prop_header(k);
       const char *v;
       (void)unused;
@@ -106,15 +105,13 @@ meta_xform(const cmx_response *res, void *arg)
   return meta;
 }
 
-static void
-put_keys(void *p)
+static void put_keys(void *p)
 {
   if (p)
     json_object_put(p);
 }
 
-static int
-valid_prop_key(const char *k)
+static int valid_prop_key(const char *k)
 {
   if (!*k)
     return 0;
@@ -124,8 +121,7 @@ valid_prop_key(const char *k)
   return 1;
 }
 
-static int
-in_list(const char *v, const char *const *list)
+static int in_list(const char *v, const char *const *list)
 {
   for (; *list; list++)
     if (strcmp(v, *list) == 0)
@@ -142,8 +138,7 @@ typedef struct reg_op {
   void *ud;
 } reg_op;
 
-static void
-reg_free(reg_op *r)
+static void reg_free(reg_op *r)
 {
   if (r->headers)
     json_object_put(r->headers);
@@ -155,15 +150,13 @@ reg_free(reg_op *r)
   free(r);
 }
 
-static char *
-quote_segments(const char *s)
+static char *quote_segments(const char *s)
 {
   /* every '/'-separated segment percent-encoded, '/' kept */
   return cmx__syn_quote(s, "/");
 }
 
-static void
-reg_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
+static void reg_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
 {
   reg_op *r = arg;
   cmx__syn_call_spec spec;
@@ -181,8 +174,8 @@ reg_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
     free(q);
   } else {
     const char *acct = cmx_synnefo_user_uuid(c);
-    char *p = cmx__syn_printf("%s/%s/%s", acct ? acct : "", r->container,
-                              r->path);
+    char *p =
+        cmx__syn_printf("%s/%s/%s", acct ? acct : "", r->container, r->path);
     q = p ? quote_segments(p) : NULL;
     loc = q ? cmx__syn_printf("pithos://%s", q) : NULL;
     free(p);
@@ -220,9 +213,8 @@ reg_authed(cmx_synnefo *c, const cmx_synnefo_result *ar, void *arg)
   reg_free(r);
 }
 
-int
-cmx_synnefo_image_register(cmx_synnefo *c, const cmx_synnefo_image_spec *s,
-                           cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_image_register(cmx_synnefo *c, const cmx_synnefo_image_spec *s,
+                               cmx_synnefo_cb cb, void *userdata)
 {
   static const char *const disk[] = {"diskdump", "extdump", "ntfsdump", NULL};
   static const char *const cont[] = {"aki", "ari", "ami", "bare", "ovf", NULL};
@@ -262,7 +254,8 @@ cmx_synnefo_image_register(cmx_synnefo *c, const cmx_synnefo_image_spec *s,
   if (s->properties) {
     if (!json_object_is_type(s->properties, json_type_object))
       return cmx__syn_fail(c, CMX_EINVAL, "properties: must be an object");
-    json_object_object_foreach(s->properties, k, v) {
+    json_object_object_foreach(s->properties, k, v)
+    {
       if (!valid_prop_key(k))
         return cmx__syn_fail(c, CMX_EINVAL,
                              "properties: key \"%s\" must be letters, "
@@ -309,7 +302,8 @@ cmx_synnefo_image_register(cmx_synnefo *c, const cmx_synnefo_image_spec *s,
     json_object_object_add(r->headers, "X-Image-Meta-Is-Public",
                            json_object_new_string("True"));
   if (s->properties) {
-    json_object_object_foreach(s->properties, k, v) {
+    json_object_object_foreach(s->properties, k, v)
+    {
       char *h = cmx__syn_printf("X-Image-Meta-Property-%s", k);
       char *qv = cmx__syn_quote(json_object_get_string(v), "/");
       if (h && qv) {
@@ -327,10 +321,9 @@ cmx_synnefo_image_register(cmx_synnefo *c, const cmx_synnefo_image_spec *s,
   return rc;
 }
 
-int
-cmx_synnefo_image_get_meta(cmx_synnefo *c, const char *image_id,
-                           const char *const *property_keys,
-                           cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_image_get_meta(cmx_synnefo *c, const char *image_id,
+                               const char *const *property_keys,
+                               cmx_synnefo_cb cb, void *userdata)
 {
   cmx__syn_call_spec spec;
   json_object *keys = NULL;
@@ -357,8 +350,7 @@ cmx_synnefo_image_get_meta(cmx_synnefo *c, const char *image_id,
   return cmx__syn_call(c, &spec, cb, userdata);
 }
 
-int
-cmx_synnefo_image_list(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_image_list(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
 {
   cmx__syn_call_spec spec;
 

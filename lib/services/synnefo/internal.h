@@ -56,24 +56,24 @@ void cmx__syn_result_error(cmx_synnefo_result *r, cmx_service_error *se,
  * whole JSON); `xform` builds the result from the response instead. */
 typedef json_object *(*cmx__syn_xform)(const cmx_response *res, void *arg);
 typedef struct cmx__syn_call_spec {
-  const char *type;   /* service type for the endpoint */
+  const char *type; /* service type for the endpoint */
   const char *method;
-  char *path;         /* owned by the call spec; freed */
-  json_object *body;  /* owned; JSON body */
+  char *path;           /* owned by the call spec; freed */
+  json_object *body;    /* owned; JSON body */
   json_object *headers; /* owned; object name -> string */
   json_object *query;   /* owned; object key -> string ("" = bare key) */
   int accept[4];
   const char *unwrap;
-  int want_json;        /* body must be JSON */
-  int user_prefix;      /* prepend "<user uuid>/" to path at send time */
+  int want_json;            /* body must be JSON */
+  int user_prefix;          /* prepend "<user uuid>/" to path at send time */
   const char *content_type; /* with body: overrides application/json */
   cmx__syn_xform xform;
   void *xform_arg;
   void (*xform_arg_free)(void *);
 } cmx__syn_call_spec;
 /* Takes ownership of the spec's owned members even on failure. */
-int cmx__syn_call(cmx_synnefo *c, cmx__syn_call_spec *spec,
-                  cmx_synnefo_cb cb, void *userdata);
+int cmx__syn_call(cmx_synnefo *c, cmx__syn_call_spec *spec, cmx_synnefo_cb cb,
+                  void *userdata);
 
 /* pithos.c */
 int cmx__syn_container_ok(cmx_synnefo *c, const char *container);

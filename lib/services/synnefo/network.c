@@ -9,10 +9,9 @@
 static const char *const net_types[] = {"CUSTOM", "MAC_FILTERED",
                                         "IP_LESS_ROUTED", "PHYSICAL_VLAN"};
 
-int
-cmx_synnefo_create_network(cmx_synnefo *c, const char *type,
-                           const char *name, cmx_synnefo_cb cb,
-                           void *userdata)
+int cmx_synnefo_create_network(cmx_synnefo *c, const char *type,
+                               const char *name, cmx_synnefo_cb cb,
+                               void *userdata)
 {
   cmx__syn_call_spec spec;
   json_object *body, *net;
@@ -53,9 +52,8 @@ cmx_synnefo_create_network(cmx_synnefo *c, const char *type,
   return cmx__syn_call(c, &spec, cb, userdata);
 }
 
-int
-cmx_synnefo_list_networks(cmx_synnefo *c, int detail, cmx_synnefo_cb cb,
-                          void *userdata)
+int cmx_synnefo_list_networks(cmx_synnefo *c, int detail, cmx_synnefo_cb cb,
+                              void *userdata)
 {
   cmx__syn_call_spec spec;
 

@@ -7,8 +7,7 @@
 
 #include "services/synnefo/internal.h"
 
-int
-cmx__syn_container_ok(cmx_synnefo *c, const char *container)
+int cmx__syn_container_ok(cmx_synnefo *c, const char *container)
 {
   if (!container || !*container || strchr(container, '/'))
     return cmx__syn_fail(c, CMX_EINVAL,
@@ -16,23 +15,20 @@ cmx__syn_container_ok(cmx_synnefo *c, const char *container)
   return CMX_OK;
 }
 
-int
-cmx__syn_object_ok(cmx_synnefo *c, const char *object)
+int cmx__syn_object_ok(cmx_synnefo *c, const char *object)
 {
   if (!object || !*object)
     return cmx__syn_fail(c, CMX_EINVAL, "object: must be non-empty");
   return CMX_OK;
 }
 
-static long long
-hdr_ll(const cmx_response *res, const char *name)
+static long long hdr_ll(const cmx_response *res, const char *name)
 {
   const char *v = cmx_response_header(res, name);
   return v ? atoll(v) : 0;
 }
 
-static json_object *
-info_xform(const cmx_response *res, void *arg)
+static json_object *info_xform(const cmx_response *res, void *arg)
 {
   json_object *o = json_object_new_object();
   const char *h = cmx_response_header(res, "x-container-block-hash");
@@ -43,8 +39,7 @@ info_xform(const cmx_response *res, void *arg)
   json_object_object_add(
       o, "block_size",
       json_object_new_int64(hdr_ll(res, "x-container-block-size")));
-  json_object_object_add(o, "block_hash",
-                         json_object_new_string(h ? h : ""));
+  json_object_object_add(o, "block_hash", json_object_new_string(h ? h : ""));
   json_object_object_add(
       o, "object_count",
       json_object_new_int64(hdr_ll(res, "x-container-object-count")));
@@ -54,8 +49,8 @@ info_xform(const cmx_response *res, void *arg)
   return o;
 }
 
-static void
-spec_path(cmx__syn_call_spec *spec, const char *account, const char *rest)
+static void spec_path(cmx__syn_call_spec *spec, const char *account,
+                      const char *rest)
 {
   if (account) {
     spec->path = cmx__syn_printf("%s/%s", account, rest);
@@ -65,10 +60,9 @@ spec_path(cmx__syn_call_spec *spec, const char *account, const char *rest)
   }
 }
 
-int
-cmx_synnefo_container_info(cmx_synnefo *c, const char *account,
-                           const char *container, cmx_synnefo_cb cb,
-                           void *userdata)
+int cmx_synnefo_container_info(cmx_synnefo *c, const char *account,
+                               const char *container, cmx_synnefo_cb cb,
+                               void *userdata)
 {
   cmx__syn_call_spec spec;
 
@@ -89,9 +83,9 @@ cmx_synnefo_container_info(cmx_synnefo *c, const char *account,
   return cmx__syn_call(c, &spec, cb, userdata);
 }
 
-static int
-container_call(cmx_synnefo *c, const char *method, const char *container,
-               int a1, int a2, cmx_synnefo_cb cb, void *userdata)
+static int container_call(cmx_synnefo *c, const char *method,
+                          const char *container, int a1, int a2,
+                          cmx_synnefo_cb cb, void *userdata)
 {
   cmx__syn_call_spec spec;
 
@@ -112,24 +106,21 @@ container_call(cmx_synnefo *c, const char *method, const char *container,
   return cmx__syn_call(c, &spec, cb, userdata);
 }
 
-int
-cmx_synnefo_create_container(cmx_synnefo *c, const char *container,
-                             cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_create_container(cmx_synnefo *c, const char *container,
+                                 cmx_synnefo_cb cb, void *userdata)
 {
   return container_call(c, "PUT", container, 201, 202, cb, userdata);
 }
 
-int
-cmx_synnefo_delete_container(cmx_synnefo *c, const char *container,
-                             cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_delete_container(cmx_synnefo *c, const char *container,
+                                 cmx_synnefo_cb cb, void *userdata)
 {
   return container_call(c, "DELETE", container, 204, 0, cb, userdata);
 }
 
-int
-cmx_synnefo_delete_object(cmx_synnefo *c, const char *container,
-                          const char *object, cmx_synnefo_cb cb,
-                          void *userdata)
+int cmx_synnefo_delete_object(cmx_synnefo *c, const char *container,
+                              const char *object, cmx_synnefo_cb cb,
+                              void *userdata)
 {
   cmx__syn_call_spec spec;
   char *rest;
@@ -167,8 +158,7 @@ typedef struct list_op {
 
 static int list_page(cmx_synnefo *c, list_op *l, const char *marker);
 
-static void
-list_end(cmx_synnefo *c, list_op *l, const cmx_synnefo_result *r)
+static void list_end(cmx_synnefo *c, list_op *l, const cmx_synnefo_result *r)
 {
   l->cb(c, r, l->ud);
   json_object_put(l->all);
@@ -177,8 +167,7 @@ list_end(cmx_synnefo *c, list_op *l, const cmx_synnefo_result *r)
   free(l);
 }
 
-static void
-list_got(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
+static void list_got(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
 {
   list_op *l = ud;
   cmx_synnefo_result out;
@@ -225,8 +214,7 @@ list_got(cmx_synnefo *c, const cmx_synnefo_result *r, void *ud)
   list_end(c, l, &out);
 }
 
-static int
-list_page(cmx_synnefo *c, list_op *l, const char *marker)
+static int list_page(cmx_synnefo *c, list_op *l, const char *marker)
 {
   cmx__syn_call_spec spec;
   char num[32];
@@ -259,10 +247,9 @@ list_page(cmx_synnefo *c, list_op *l, const char *marker)
   return cmx__syn_call(c, &spec, list_got, l);
 }
 
-int
-cmx_synnefo_list_objects(cmx_synnefo *c, const char *container,
-                         const char *prefix, unsigned page_limit,
-                         cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_list_objects(cmx_synnefo *c, const char *container,
+                             const char *prefix, unsigned page_limit,
+                             cmx_synnefo_cb cb, void *userdata)
 {
   list_op *l;
   int rc;

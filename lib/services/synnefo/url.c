@@ -9,8 +9,7 @@
 
 #include "services/synnefo/internal.h"
 
-char *
-cmx__syn_strdup(const char *s)
+char *cmx__syn_strdup(const char *s)
 {
   size_t n;
   char *d;
@@ -24,8 +23,7 @@ cmx__syn_strdup(const char *s)
   return d;
 }
 
-char *
-cmx__syn_printf(const char *fmt, ...)
+char *cmx__syn_printf(const char *fmt, ...)
 {
   va_list ap;
   int n;
@@ -45,8 +43,7 @@ cmx__syn_printf(const char *fmt, ...)
   return d;
 }
 
-int
-cmx__syn_is_digits(const char *s)
+int cmx__syn_is_digits(const char *s)
 {
   if (!s || !*s)
     return 0;
@@ -56,14 +53,12 @@ cmx__syn_is_digits(const char *s)
   return 1;
 }
 
-static int
-unreserved(unsigned char ch)
+static int unreserved(unsigned char ch)
 {
   return isalnum(ch) || ch == '-' || ch == '.' || ch == '_' || ch == '~';
 }
 
-char *
-cmx__syn_quote(const char *s, const char *keep)
+char *cmx__syn_quote(const char *s, const char *keep)
 {
   static const char hex[] = "0123456789ABCDEF";
   size_t n = strlen(s), o = 0;
@@ -85,8 +80,7 @@ cmx__syn_quote(const char *s, const char *keep)
   return d;
 }
 
-static int
-hexval(int ch)
+static int hexval(int ch)
 {
   if (ch >= '0' && ch <= '9')
     return ch - '0';
@@ -97,8 +91,7 @@ hexval(int ch)
   return -1;
 }
 
-char *
-cmx_synnefo_unquote(const char *s)
+char *cmx_synnefo_unquote(const char *s)
 {
   size_t o = 0;
   char *d;
@@ -121,8 +114,7 @@ cmx_synnefo_unquote(const char *s)
 }
 
 /* Does `url` end in /v<digits>[.<digits>]? */
-static int
-has_version(const char *url, size_t n)
+static int has_version(const char *url, size_t n)
 {
   size_t i = n;
 
@@ -141,8 +133,7 @@ has_version(const char *url, size_t n)
   return i >= 2 && url[i - 1] == 'v' && url[i - 2] == '/';
 }
 
-char *
-cmx_synnefo_versioned_url(const char *url, const char *default_version)
+char *cmx_synnefo_versioned_url(const char *url, const char *default_version)
 {
   size_t n;
 
@@ -156,8 +147,7 @@ cmx_synnefo_versioned_url(const char *url, const char *default_version)
   return cmx__syn_printf("%.*s/v%s", (int)n, url, default_version);
 }
 
-char *
-cmx_synnefo_join_url(const char *base, const char *path)
+char *cmx_synnefo_join_url(const char *base, const char *path)
 {
   size_t bn, i, o = 0;
   char *collapsed, *q, *out;

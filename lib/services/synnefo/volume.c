@@ -6,10 +6,9 @@
 
 #include "services/synnefo/internal.h"
 
-int
-cmx_synnefo_create_snapshot(cmx_synnefo *c, const char *volume_id,
-                            const char *name, cmx_synnefo_cb cb,
-                            void *userdata)
+int cmx_synnefo_create_snapshot(cmx_synnefo *c, const char *volume_id,
+                                const char *name, cmx_synnefo_cb cb,
+                                void *userdata)
 {
   cmx__syn_call_spec spec;
   json_object *body, *snap;
@@ -42,8 +41,7 @@ cmx_synnefo_create_snapshot(cmx_synnefo *c, const char *volume_id,
   return cmx__syn_call(c, &spec, cb, userdata);
 }
 
-int
-cmx_synnefo_list_volumes(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
+int cmx_synnefo_list_volumes(cmx_synnefo *c, cmx_synnefo_cb cb, void *userdata)
 {
   cmx__syn_call_spec spec;
 
