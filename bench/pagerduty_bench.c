@@ -2,7 +2,7 @@
  * bench: PagerDuty paging and events throughput against the simulator.
  *
  *   pagerduty_bench [INCIDENTS] [LATENCY_MS] [EVENTS] [EVENTS_PER_MIN]
- *                   (defaults 10000, 20, 3000, 60000)
+ *                   (defaults 10000, 20, 2000, 10000)
  *
  * The simulator runs in a forked child process on 127.0.0.1 with
  * INCIDENTS seeded incidents, every REST and events reply delayed by
@@ -179,8 +179,8 @@ static double events(cmx_engine *e, const char *url, const char *key, long n,
     fprintf(stderr, "events session: %s\n", err);
     exit(1);
   }
-  /* burst 1: the rate is the rate from the first event on */
-  cmx_pagerduty_events_set_rate(ev, per_min, 1);
+  /* burst 10, as the session's default lane */
+  cmx_pagerduty_events_set_rate(ev, per_min, 10);
   cmx_lane_set_max_inflight(cmx_pagerduty_events_lane(ev), 64);
   memset(&s, 0, sizeof(s));
   memset(&x, 0, sizeof(x));
@@ -215,8 +215,8 @@ int main(int argc, char **argv)
 {
   long incidents = argc > 1 ? atol(argv[1]) : 10000;
   long latency = argc > 2 ? atol(argv[2]) : 20;
-  long nev = argc > 3 ? atol(argv[3]) : 3000;
-  long per_min = argc > 4 ? atol(argv[4]) : 60000;
+  long nev = argc > 3 ? atol(argv[3]) : 2000;
+  long per_min = argc > 4 ? atol(argv[4]) : 10000;
   long expect = incidents < CMX_PAGERDUTY_OFFSET_CAP
                     ? incidents
                     : CMX_PAGERDUTY_OFFSET_CAP;
