@@ -15,6 +15,13 @@ tests_check_partisci_SOURCES = tests/check_partisci.c
 tests_check_partisci_CFLAGS = $(CMX_TEST_CFLAGS)
 tests_check_partisci_LDADD = $(CMX_TEST_LIBS)
 
+# the examples and the demo scenario, run against callmux-sim
+check_PROGRAMS += tests/check_partisci_examples
+TESTS += tests/check_partisci_examples
+tests_check_partisci_examples_SOURCES = tests/check_partisci_examples.c
+tests_check_partisci_examples_CFLAGS = $(CMX_TEST_CFLAGS)
+tests_check_partisci_examples_LDADD = $(CMX_TEST_LIBS)
+
 noinst_PROGRAMS += examples/partisci_daemon examples/partisci_which
 examples_partisci_daemon_SOURCES = examples/partisci_daemon.c
 examples_partisci_daemon_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
