@@ -920,6 +920,133 @@ START_TEST(test_rate_limit)
 }
 END_TEST
 
+/* 5xx: retried for idempotent methods only (503 also for POST: "not
+ * applied"); the REST lane's default policy, bounded. */
+START_TEST(test_rest_5xx)
+{
+  env t;
+  rec r = {0};
+  sim_fault f;
+  cmx_retry_policy p;
+  struct json_object *body;
+
+  env_up(&t, NULL);
+  cmx_pagerduty_set_default_from(t.pd, "admin@example.com");
+  cmx_retry_policy_default(&p);
+  p.max_attempts = 5;
+  p.base_ms = 5;
+  p.cap_ms = 20;
+  p.retry_500 = 1;
+  ck_assert_int_eq(cmx_pagerduty_set_retry(t.pd, &p), CMX_OK);
+  memset(&f, 0, sizeof(f));
+  f.service = "pagerduty";
+  f.kind = SIM_FAULT_STATUS;
+  /* GET: two 502s, then the answer */
+  f.method = "GET";
+  f.path = "/users/PU000001";
+  f.status = 502;
+  f.count = 2;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  ck_assert_int_eq(
+      cmx_pagerduty_rget(t.pd, "users/PU000001", NULL, on_rest, &r), CMX_OK);
+  wait_rec(&t, &r, 10000);
+  ck_assert_int_eq(r.code, CMX_OK);
+  ck_assert_uint_eq(r.attempts, 3);
+  rec_clear(&r);
+  /* GET, 500 for ever: bounded at max_attempts */
+  f.path = "/users/PU000002";
+  f.status = 500;
+  f.count = -1;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  ck_assert_int_eq(
+      cmx_pagerduty_rget(t.pd, "users/PU000002", NULL, on_rest, &r), CMX_OK);
+  wait_rec(&t, &r, 10000);
+  ck_assert_int_eq(r.code, CMX_EHTTP);
+  ck_assert_int_eq(r.status, 500);
+  ck_assert_uint_eq(r.attempts, 5);
+  rec_clear(&r);
+  /* POST, 502: may have been applied, never resent */
+  f.method = "POST";
+  f.path = "/teams";
+  f.status = 502;
+  f.count = 1;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  body = json_tokener_parse("{\"name\":\"Nightly\"}");
+  ck_assert_int_eq(cmx_pagerduty_rpost(t.pd, "teams", body, on_rest, &r),
+                   CMX_OK);
+  wait_rec(&t, &r, 10000);
+  ck_assert_int_eq(r.code, CMX_EHTTP);
+  ck_assert_int_eq(r.status, 502);
+  ck_assert_uint_eq(r.attempts, 1);
+  ck_assert_int_eq(route_count(&t, "pagerduty POST /teams"), 1);
+  rec_clear(&r);
+  /* POST, 503: rejected, not applied: resent */
+  f.status = 503;
+  f.count = 1;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  ck_assert_int_eq(cmx_pagerduty_rpost(t.pd, "teams", body, on_rest, &r),
+                   CMX_OK);
+  wait_rec(&t, &r, 10000);
+  ck_assert_int_eq(r.code, CMX_OK);
+  ck_assert_int_eq(r.status, 201);
+  ck_assert_uint_eq(r.attempts, 2);
+  rec_clear(&r);
+  json_object_put(body);
+  env_down(&t);
+}
+END_TEST
+
+/* The sessions' default lanes: REST 960/min, events 120/min, settable. */
+START_TEST(test_default_lanes)
+{
+  char err[256], *js;
+  cmx_engine *e = cmx_engine_new(NULL, NULL);
+  cmx_pagerduty *pd;
+  cmx_pagerduty_events *ev;
+  struct json_object *st, *lanes, *l, *v;
+  size_t i;
+  int seen = 0;
+
+  ck_assert_ptr_nonnull(e);
+  pd = cmx_pagerduty_new(e, "key-one", CMX_PAGERDUTY_AUTH_TOKEN, err,
+                         sizeof(err));
+  ev = cmx_pagerduty_events_new(e, "routing-one", err, sizeof(err));
+  ck_assert_ptr_nonnull(pd);
+  ck_assert_ptr_nonnull(ev);
+  js = cmx_engine_stats_json(e);
+  st = json_tokener_parse(js);
+  free(js);
+  ck_assert(json_object_object_get_ex(st, "lanes", &lanes));
+  for (i = 0; i < json_object_array_length(lanes); i++) {
+    const char *name;
+
+    l = json_object_array_get_idx(lanes, i);
+    json_object_object_get_ex(l, "name", &v);
+    name = json_object_get_string(v);
+    ck_assert_ptr_null(strstr(name, "key-one")); /* never the secret */
+    ck_assert_ptr_null(strstr(name, "routing-one"));
+    json_object_object_get_ex(l, "rate", &v);
+    if (strncmp(name, "pagerduty:", 10) == 0) {
+      ck_assert(json_object_get_double(v) > 15.99 &&
+                json_object_get_double(v) < 16.01); /* 960/min */
+      seen |= 1;
+    } else if (strncmp(name, "pagerduty-events:", 17) == 0) {
+      ck_assert(json_object_get_double(v) > 1.99 &&
+                json_object_get_double(v) < 2.01); /* 120/min */
+      seen |= 2;
+    }
+  }
+  ck_assert_int_eq(seen, 3);
+  json_object_put(st);
+  ck_assert_int_eq(cmx_pagerduty_set_rate(pd, 600, 5), CMX_OK);
+  ck_assert_int_eq(cmx_pagerduty_events_set_rate(ev, 10000, 10), CMX_OK);
+  ck_assert_int_eq(cmx_pagerduty_set_rate(pd, -1, 5), CMX_EINVAL);
+  cmx_pagerduty_free(pd);
+  cmx_pagerduty_events_free(ev);
+  cmx_engine_free(e);
+}
+END_TEST
+
 /* ---- events ------------------------------------------------------- */
 
 START_TEST(test_events_flow)
@@ -1021,6 +1148,58 @@ START_TEST(test_events_errors)
   ck_assert_int_eq(r.code, CMX_EHTTP);
   ck_assert_int_eq(r.status, 500);
   ck_assert_int_eq(route_count(&t, "pagerduty POST /v2/change/enqueue"), 3);
+  rec_clear(&r);
+  env_down(&t);
+}
+END_TEST
+
+/* Events: 502 retried (bounded: 7 attempts in all); change events: 504 is
+ * not retried. */
+START_TEST(test_events_retry_counts)
+{
+  env t;
+  rec r = {0};
+  sim_fault f;
+  cmx_retry_policy p;
+  cmx_pagerduty_event e;
+  cmx_pagerduty_change c;
+
+  env_up(&t, NULL);
+  cmx_retry_policy_default(&p);
+  p.max_attempts = 7;
+  p.base_ms = 5;
+  p.cap_ms = 20;
+  p.retry_500 = 1;
+  ck_assert_int_eq(cmx_pagerduty_events_set_retry(t.ev, &p), CMX_OK);
+  memset(&f, 0, sizeof(f));
+  f.service = "pagerduty";
+  f.path = "/v2/enqueue";
+  f.kind = SIM_FAULT_STATUS;
+  f.status = 502;
+  f.count = -1;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  memset(&e, 0, sizeof(e));
+  e.summary = "s";
+  e.source = "src";
+  ck_assert_int_eq(cmx_pagerduty_trigger(t.ev, &e, on_ev, &r), CMX_OK);
+  wait_rec(&t, &r, 20000);
+  ck_assert_int_eq(r.code, CMX_EHTTP);
+  ck_assert_int_eq(r.status, 502);
+  ck_assert_uint_eq(r.attempts, 7);
+  ck_assert_int_eq(route_count(&t, "pagerduty POST /v2/enqueue"), 7);
+  ck_assert_uint_eq(strlen(r.dedup), 36); /* the same key every time */
+  rec_clear(&r);
+  sim_fault_clear(t.sim);
+  f.path = "/v2/change/enqueue";
+  f.status = 504;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  memset(&c, 0, sizeof(c));
+  c.summary = "deploy";
+  ck_assert_int_eq(cmx_pagerduty_change_submit(t.ev, &c, on_ev, &r), CMX_OK);
+  wait_rec(&t, &r, 20000);
+  ck_assert_int_eq(r.code, CMX_EHTTP);
+  ck_assert_int_eq(r.status, 504);
+  ck_assert_int_eq(route_count(&t, "pagerduty POST /v2/change/enqueue"), 1);
   rec_clear(&r);
   env_down(&t);
 }
@@ -1141,10 +1320,13 @@ static Suite *suite(void)
   tcase_add_test(tc, test_find_persist);
   tcase_add_test(tc, test_multi_update_600);
   tcase_add_test(tc, test_rate_limit);
+  tcase_add_test(tc, test_rest_5xx);
+  tcase_add_test(tc, test_default_lanes);
   suite_add_tcase(s, tc);
   tc = tcase_create("events");
   tcase_add_test(tc, test_events_flow);
   tcase_add_test(tc, test_events_errors);
+  tcase_add_test(tc, test_events_retry_counts);
   tcase_add_test(tc, test_events_fault_mix);
   suite_add_tcase(s, tc);
   return s;

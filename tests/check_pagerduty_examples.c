@@ -20,7 +20,8 @@
 #endif
 #include <unistd.h>
 
-#define TOKEN "pd-test-token"
+/* the key is set on the simulator's command line */
+#define TOKEN "pd-example-key-1"
 #define RKEY "R0UTINGKEY0000000000000000000000"
 #define RUN_LIMIT_S 60
 
@@ -198,7 +199,8 @@ static long count_of(const char *hay, const char *needle)
 
 START_TEST(test_users)
 {
-  static const char *const sets[] = {"pagerduty.users=250", NULL};
+  static const char *const sets[] = {"pagerduty.users=250",
+                                     "pagerduty.token=" TOKEN, NULL};
   ran r;
   char id[16];
   const char *p;
@@ -306,7 +308,8 @@ END_TEST
 START_TEST(test_ack_triggered)
 {
   static const char *const sets[] = {"pagerduty.users=250",
-                                     "pagerduty.incidents=600", NULL};
+                                     "pagerduty.incidents=600",
+                                     "pagerduty.token=" TOKEN, NULL};
   ran r;
 
   NEED_SIM(sets);
