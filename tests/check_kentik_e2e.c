@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <callmux/callmux.h>
 #include <callmux/kentik.h>
@@ -880,6 +883,112 @@ START_TEST(sim_site_device_routes)
 }
 END_TEST
 
+/* ---- the examples, run as programs against the in-process simulator -- */
+
+typedef struct child {
+  pid_t pid;
+  int status, done;
+} child;
+
+static void on_child_poll(evutil_socket_t fd, short what, void *arg)
+{
+  child *c = arg;
+
+  (void)fd;
+  (void)what;
+  if (!c->done && waitpid(c->pid, &c->status, WNOHANG) == c->pid)
+    c->done = 1;
+}
+
+/* Run the example `name` (argv after it) with stdout to `out`, serving
+ * the simulator meanwhile; returns its exit status. */
+static int run_example(env *e, const char *name, const char *const *args,
+                       char *out, size_t outlen)
+{
+  const char *simpath = getenv("CMX_SIM");
+  char top[512], prog[600], tmp[] = "/tmp/kentik-example-XXXXXX";
+  char *argv[8];
+  size_t i, n = 0;
+  child c = {0, 0, 0};
+  struct timeval tv = {0, 20000};
+  struct event *ev;
+  FILE *f;
+  int fd, ok;
+
+  ck_assert_msg(simpath != NULL, "CMX_SIM is not set");
+  /* $CMX_SIM is <builddir>/tests/sim/callmux-sim */
+  snprintf(top, sizeof(top), "%s", simpath);
+  for (i = 0; i < 3; i++) {
+    char *slash = strrchr(top, '/');
+    ck_assert_ptr_nonnull(slash);
+    *slash = '\0';
+  }
+  snprintf(prog, sizeof(prog), "%s/examples/%s", top, name);
+  ck_assert_msg(access(prog, X_OK) == 0, "%s is not built", prog);
+  fd = mkstemp(tmp);
+  ck_assert_int_ge(fd, 0);
+  argv[n++] = prog;
+  argv[n++] = (char *)sim_service_url(e->svc);
+  for (i = 0; args && args[i] && n < 7; i++)
+    argv[n++] = (char *)args[i];
+  argv[n] = NULL;
+  c.pid = fork();
+  ck_assert_int_ge(c.pid, 0);
+  if (c.pid == 0) {
+    dup2(fd, 1);
+    execv(prog, argv);
+    _exit(127);
+  }
+  close(fd);
+  ev = event_new(e->base, -1, EV_PERSIST, on_child_poll, &c);
+  event_add(ev, &tv);
+  ok = run_until(e, &c.done, 60000);
+  event_free(ev);
+  if (!ok) {
+    kill(c.pid, SIGKILL);
+    waitpid(c.pid, NULL, 0);
+  }
+  f = fopen(tmp, "r");
+  n = f ? fread(out, 1, outlen - 1, f) : 0;
+  out[n] = '\0';
+  if (f)
+    fclose(f);
+  unlink(tmp);
+  ck_assert_msg(ok, "%s did not end", name);
+  return WIFEXITED(c.status) ? WEXITSTATUS(c.status) : -1;
+}
+
+START_TEST(examples_against_sim)
+{
+  const char *data = getenv("CMX_TESTDATA");
+  char out[4096], csv[600];
+  const char *args[3];
+  env e;
+
+  env_up(&e);
+  /* the seed's populator batch: "myval" (two criteria), delete "Old1" */
+  ck_assert_int_eq(
+      run_example(&e, "kentik_populators", NULL, out, sizeof(out)), 0);
+  ck_assert_msg(strstr(out, "upserts: total 2 applied 2"), "%s", out);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 1);
+  /* the seed's tag batch (replace_all) */
+  ck_assert_int_eq(run_example(&e, "kentik_tags", NULL, out, sizeof(out)), 0);
+  ck_assert_msg(strstr(out, "upserts: total 3 applied 3"), "%s", out);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.tags"), 3);
+  /* a batch from the CSV file: 6 values, 7 criteria, 1 delete */
+  ck_assert_msg(data != NULL, "CMX_TESTDATA is not set");
+  snprintf(csv, sizeof(csv), "%s/kentik/populators.csv", data);
+  args[0] = csv;
+  args[1] = "c_csv";
+  args[2] = NULL;
+  ck_assert_int_eq(run_example(&e, "kentik_csv", args, out, sizeof(out)), 0);
+  ck_assert_msg(strstr(out, "upserts: total 7 applied 7"), "%s", out);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 7);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.batches_applied"), 3);
+  env_down(&e);
+}
+END_TEST
+
 static Suite *suite(void)
 {
   Suite *s = suite_create("kentik_e2e");
@@ -899,6 +1008,7 @@ static Suite *suite(void)
   tcase_add_test(tc, rate_limits);
   tcase_add_test(tc, sites_and_devices);
   tcase_add_test(tc, sim_site_device_routes);
+  tcase_add_test(tc, examples_against_sim);
   suite_add_tcase(s, tc);
   /* its own case, so CK_RUN_CASE=e2e can leave it out */
   tc = tcase_create("big");
