@@ -935,8 +935,8 @@ static void on_raw(cmx_call *call, const cmx_response *res, void *ud)
   snprintf(r->body, sizeof(r->body), "%s", cmx_response_body(res, NULL));
 }
 
-static void raw_call(env *e, const char *method, const char *path,
-                     const char *body, raw *r)
+static void raw_call_ct(env *e, const char *method, const char *path,
+                        const char *body, const char *ctype, raw *r)
 {
   char url[256];
   cmx_request *req;
@@ -948,9 +948,15 @@ static void raw_call(env *e, const char *method, const char *path,
   cmx_request_set_error_parser(req, cmx__partisci_error_parser);
   cmx_request_set_no_retry(req, 1);
   if (body)
-    cmx_request_set_body(req, body, strlen(body), "application/json");
+    cmx_request_set_body(req, body, strlen(body), ctype);
   ck_assert_int_eq(cmx_submit(e->engine, req, on_raw, r, NULL), CMX_OK);
   ck_assert(run_until(e, &r->calls, 1, 5000));
+}
+
+static void raw_call(env *e, const char *method, const char *path,
+                     const char *body, raw *r)
+{
+  raw_call_ct(e, method, path, body, "application/json", r);
 }
 
 START_TEST(server_rules_and_errors)
@@ -1009,6 +1015,14 @@ START_TEST(server_rules_and_errors)
   ck_assert(has_row(&s, "k|h1|1|0|127.0.0.1"));
   ck_assert(has_row(&s, "k|h|2|10|127.0.0.1"));
   seen_clear(&s);
+  /* filters from a POSTed form body, as Go's FormValue reads them (the
+   * body wins over the query) */
+  raw_call_ct(&e, "POST", "/api/v1/version/?host=nope", "app_id=k&host=h1",
+              "application/x-www-form-urlencoded", &r);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, "\"host\":\"h1\"") &&
+                    !strstr(r.body, "\"host\":\"h\""),
+                "%s", r.body);
   /* exact paths only, Go-style plain 404 */
   raw_call(&e, "GET", "/api/v1/version", NULL, &r);
   ck_assert_int_eq(r.status, 404);
@@ -1152,6 +1166,32 @@ START_TEST(encoded_filters_ipv6_last_update)
     ck_assert_int_eq(run_counter(&e, "partisci.udp_datagrams", 1, 5000), 1);
     query_versions(&e, "six", NULL, NULL, &s);
     ck_assert(has_row(&s, "six|v6|6|6|::1"));
+    seen_clear(&s);
+  }
+
+  /* a client whose URL names the server by name: the UDP send resolves
+   * "localhost" off the loop, and the datagram arrives (over IPv4 or
+   * IPv6) */
+  {
+    char base[128];
+    cmx_partisci *byname;
+    static const cmx_partisci_update lu = {"By Name", "1", "n1", 0};
+
+    snprintf(base, sizeof(base), "http://localhost:%u",
+             sim_service_port(e.svc));
+    byname = cmx_partisci_new(e.engine, base, CMX_PARTISCI_ERA_LATER, NULL, 0);
+    ck_assert_ptr_nonnull(byname);
+    ck_assert_int_eq(
+        cmx_partisci_send_udp(byname, &lu, on_result, &s, NULL, 0), CMX_OK);
+    cmx_partisci_free(byname); /* the send still ends, once */
+    ck_assert(run_until(&e, &s.calls, 1, 5000));
+    ck_assert_msg(s.code == CMX_OK, "%s", s.error);
+    ck_assert_int_eq(s.got_client, 0);
+    seen_clear(&s);
+    query_versions(&e, "by_name", NULL, NULL, &s);
+    ck_assert_uint_eq(s.n, 1);
+    ck_assert(has_row(&s, "by_name|n1|1|0|127.0.0.1") ||
+              has_row(&s, "by_name|n1|1|0|::1"));
     seen_clear(&s);
   }
 

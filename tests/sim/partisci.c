@@ -34,7 +34,8 @@
  * the newest update of the group (always refreshed); a client's host_ip,
  * app_id and last_update are ignored; _danger/clear/ without -danger is a
  * plain 404; single-threaded on the loop, so concurrent load is safe.
- * Not simulated: -trim, -listenip, POSTed form bodies as filters.
+ * Filters come from the query or, as with Go's FormValue, from a POSTed
+ * form body (which wins).  Not simulated: -trim, -listenip.
  *
  * Counters: partisci.udp_datagrams (received), partisci.udp_rejected,
  * partisci.udp_truncated (> 2048 bytes), partisci.http_updates,
@@ -46,6 +47,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/keyvalq_struct.h>
 #include <json-c/json.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -54,6 +56,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <sys/queue.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -779,16 +782,50 @@ static void h_hosts(ps_state *st, sim_req *r, int later_shape)
   reply_data(r, arr);
 }
 
+/* Go's FormValue: a form body (POST, PUT, PATCH with
+ * application/x-www-form-urlencoded) wins over the URL's query. */
+static void form_filters(sim_req *r, struct evkeyvalq *form, const char **fa,
+                         const char **fh, const char **fv)
+{
+  const char *m = sim_req_method(r);
+  const char *ct = sim_req_header(r, "Content-Type");
+  const char *body;
+  char *copy;
+  size_t len;
+  const char *v;
+
+  if ((strcmp(m, "POST") && strcmp(m, "PUT") && strcmp(m, "PATCH")) || !ct ||
+      strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0)
+    return;
+  body = sim_req_body(r, &len);
+  if (!body || !len || !(copy = malloc(len + 1)))
+    return;
+  memcpy(copy, body, len);
+  copy[len] = '\0';
+  if (evhttp_parse_query_str(copy, form) == 0) {
+    if ((v = evhttp_find_header(form, "app_id")))
+      *fa = v;
+    if ((v = evhttp_find_header(form, "host")))
+      *fh = v;
+    if ((v = evhttp_find_header(form, "ver")))
+      *fv = v;
+  }
+  free(copy);
+}
+
 static void h_versions(ps_state *st, sim_req *r)
 {
   const char *fa = sim_req_query(r, "app_id");
   const char *fh = sim_req_query(r, "host");
   const char *fv = sim_req_query(r, "ver");
+  struct evkeyvalq form;
   int doc = era_of(st) == ERA_DOC;
   json_object *arr = json_object_new_array();
   size_t i;
   ps_entry *e;
 
+  TAILQ_INIT(&form);
+  form_filters(r, &form, &fa, &fh, &fv);
   for (i = 0; i < st->nbuckets; i++) {
     for (e = st->buckets[i]; e; e = e->next) {
       json_object *o;
@@ -808,6 +845,7 @@ static void h_versions(ps_state *st, sim_req *r)
       json_object_array_add(arr, o);
     }
   }
+  evhttp_clear_headers(&form);
   reply_data(r, arr);
 }
 
