@@ -14,6 +14,18 @@
  *           chained (the credential's lane, rate limit off);
  *   apply   wait for the simulator to apply it (its own JSON parsing).
  * Peak RSS is compared with the batch's total JSON size.
+ *
+ * Baselines, measured in the same run on the same bytes:
+ *   memcpy   copying the batch's JSON bytes part by part (the ceiling for
+ *            any serialiser);
+ *   json-c   json_object_to_json_string_ext(SPACED) of part 1 parsed into
+ *            a json-c tree, repeated for as many bytes as the batch (the
+ *            tree is built beforehand: the baseline is favoured);
+ *   sink     the same parts POSTed one after another through the engine to
+ *            the simulator's generic /sink (it hashes the body; no JSON
+ *            parsing, no guid chaining): the transport alone.
+ * Printed as ratios: split MB/s over memcpy and json-c MB/s, submit
+ * seconds over sink seconds.
  */
 #include "config.h"
 
@@ -26,6 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <json-c/json.h>
 
 #include <callmux/callmux.h>
 #include <callmux/kentik.h>
@@ -67,16 +81,19 @@ static void run_sim(int wfd)
   struct event_base *base = event_base_new();
   sim *s = base ? sim_new(base) : NULL;
   sim_service *svc = s ? sim_service_add(s, "kentik", 0, 0) : NULL;
-  unsigned port;
+  sim_service *gen = s ? sim_service_add(s, "generic", 0, 0) : NULL;
+  unsigned port[2];
 
-  if (!svc || sim_kentik_attach(svc) != 0)
+  if (!svc || sim_kentik_attach(svc) != 0 || !gen ||
+      sim_generic_attach(gen) != 0)
     _exit(1);
   sim_config_set(s, "kentik.per_minute", "0");
   sim_config_set(s, "kentik.per_hour", "0");
   sim_config_set(s, "kentik.soft_per_minute", "0");
   sim_config_set(s, "kentik.apply_delay_ms", "1"); /* applied on next call */
-  port = sim_service_port(svc);
-  if (write(wfd, &port, sizeof(port)) != (ssize_t)sizeof(port))
+  port[0] = sim_service_port(svc);
+  port[1] = sim_service_port(gen);
+  if (write(wfd, port, sizeof(port)) != (ssize_t)sizeof(port))
     _exit(1);
   close(wfd);
   event_base_dispatch(base);
@@ -113,21 +130,68 @@ static void on_status(int code, const cmx_kentik_status *status,
   snprintf(s->detail, sizeof(s->detail), "%s", detail);
 }
 
+/* The sink baseline: part i POSTed to /sink, then part i+1. */
+typedef struct sink_chain {
+  cmx_engine *e;
+  cmx_kentik_plan *plan;
+  size_t nparts, sent;
+  const char *url;
+  char **buf;
+  size_t *cap;
+  int failed;
+} sink_chain;
+
+static int sink_next(sink_chain *sc);
+
+static void on_sink(cmx_call *call, const cmx_response *res, void *ud)
+{
+  sink_chain *sc = ud;
+
+  (void)call;
+  if (cmx_response_code(res) != CMX_OK) {
+    sc->failed = 1;
+    return;
+  }
+  sc->sent++;
+  if (sc->sent < sc->nparts && sink_next(sc) != 0)
+    sc->failed = 1;
+}
+
+static int sink_next(sink_chain *sc)
+{
+  size_t len;
+  cmx_request *req;
+
+  if (cmx_kentik_plan_part(sc->plan, sc->sent,
+                           sc->sent ? "6659fbfc-3f08-42ee-998c-9109f650f4b7"
+                                    : "",
+                           sc->buf, sc->cap, &len) != CMX_OK)
+    return -1;
+  req = cmx_request_new("POST", sc->url);
+  if (!req ||
+      cmx_request_set_body(req, *sc->buf, len, "application/json") != CMX_OK) {
+    cmx_request_free(req);
+    return -1;
+  }
+  return cmx_submit(sc->e, req, on_sink, sc, NULL) == CMX_OK ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
   long n = argc > 1 ? atol(argv[1]) : 1000000;
   size_t limit = argc > 2 ? (size_t)atol(argv[2]) : CMX_KENTIK_PART_LIMIT;
   int pfd[2];
   pid_t child;
-  unsigned port;
-  char url[64], val[32], ip[32], err[300], *buf = NULL;
+  unsigned port[2];
+  char url[64], sink_url[80], val[32], ip[32], err[300], *buf = NULL;
   cmx_kentik_batch *b;
   cmx_kentik_plan *plan = NULL;
   cmx_engine *e;
   cmx_kentik *k;
   size_t cap = 0, len, i, nparts;
   uint64_t json;
-  double t0, t_build, t_split, t_submit, t_apply;
+  double t0, t_build, t_split, t_submit, t_apply, t_memcpy, t_jsonc, t_sink;
+  uint64_t jsonc_bytes = 0;
   long rss0, rss_built, rss_peak;
   st s;
 
@@ -139,12 +203,13 @@ int main(int argc, char **argv)
     run_sim(pfd[1]);
   }
   close(pfd[1]);
-  if (child < 0 || read(pfd[0], &port, sizeof(port)) != sizeof(port)) {
+  if (child < 0 || read(pfd[0], port, sizeof(port)) != sizeof(port)) {
     fprintf(stderr, "simulator did not start\n");
     return 1;
   }
   close(pfd[0]);
-  snprintf(url, sizeof(url), "http://127.0.0.1:%u", port);
+  snprintf(url, sizeof(url), "http://127.0.0.1:%u", port[0]);
+  snprintf(sink_url, sizeof(sink_url), "http://127.0.0.1:%u/sink", port[1]);
   rss0 = rss_now_kb();
 
   /* build */
@@ -187,9 +252,7 @@ int main(int argc, char **argv)
     json += len;
   }
   t_split = now_s() - t0;
-  free(buf);
   json = cmx_kentik_plan_json_bytes(plan);
-  cmx_kentik_plan_free(plan);
 
   /* submit */
   e = cmx_engine_new(NULL, NULL);
@@ -229,6 +292,60 @@ int main(int argc, char **argv)
   }
   t_apply = now_s() - t0;
 
+  /* baselines (after the peak RSS was read) */
+  {
+    char *dst = malloc(cap), *src = malloc(cap);
+    struct json_object *tree;
+
+    if (!dst || !src ||
+        cmx_kentik_plan_part(plan, 0, "", &buf, &cap, &len) != CMX_OK)
+      return 1;
+    memcpy(src, buf, len);
+    t0 = now_s();
+    for (i = 0; i < nparts; i++) {
+      src[i % len] ^= 1; /* keep the copies honest */
+      memcpy(dst, src, len);
+    }
+    t_memcpy = now_s() - t0;
+    if (dst[0] == 'x')
+      putchar(' ');
+    tree = json_tokener_parse(buf);
+    if (!tree)
+      return 1;
+    t0 = now_s();
+    while (jsonc_bytes < json)
+      jsonc_bytes += strlen(
+          json_object_to_json_string_ext(tree, JSON_C_TO_STRING_SPACED));
+    t_jsonc = now_s() - t0;
+    json_object_put(tree);
+    free(dst);
+    free(src);
+    /* memcpy moved nparts * len bytes */
+    t_memcpy *= (double)json / ((double)nparts * (double)len);
+  }
+  {
+    sink_chain sc;
+
+    memset(&sc, 0, sizeof(sc));
+    sc.e = e;
+    sc.plan = plan;
+    sc.nparts = nparts;
+    sc.url = sink_url;
+    sc.buf = &buf;
+    sc.cap = &cap;
+    t0 = now_s();
+    if (sink_next(&sc) != 0)
+      return 1;
+    cmx_engine_run(e);
+    t_sink = now_s() - t0;
+    if (sc.failed || sc.sent != nparts) {
+      fprintf(stderr, "sink: part %zu failed\n", sc.sent);
+      return 1;
+    }
+  }
+  free(buf);
+  cmx_kentik_plan_free(plan);
+
   printf("kentik populators: N=%ld part_limit=%zu\n", n, limit);
   printf("  batch JSON      %.1f MB in %zu parts (%.0f bytes/populator)\n",
          (double)json / 1e6, nparts, (double)json / (double)n);
@@ -246,12 +363,25 @@ int main(int argc, char **argv)
          s.applied);
   printf("  peak RSS        %ld kB = %.2f x the batch JSON (goal <= 2)\n",
          rss_peak, (double)rss_peak * 1024.0 / (double)json);
+  printf("  baseline memcpy %.0f MB/s: split+serialise at %.3f x memcpy\n",
+         (double)json / 1e6 / t_memcpy, t_memcpy / t_split);
+  printf("  baseline json-c %.0f MB/s: split+serialise at %.2f x json-c\n",
+         (double)jsonc_bytes / 1e6 / t_jsonc,
+         ((double)json / t_split) / ((double)jsonc_bytes / t_jsonc));
+  printf("  baseline sink   %.3f s for the same parts (transport only): "
+         "submit takes %.2f x sink\n",
+         t_sink, t_submit / t_sink);
   printf("RESULT name=kentik_populators n=%ld parts=%zu json_bytes=%llu "
          "build_s=%.3f split_s=%.3f split_mbps=%.1f submit_s=%.3f "
-         "peak_rss_kb=%ld rss_over_json=%.3f applied=%ld\n",
+         "peak_rss_kb=%ld rss_over_json=%.3f applied=%ld "
+         "split_over_memcpy=%.3f split_over_jsonc=%.2f "
+         "submit_over_sink=%.2f\n",
          n, nparts, (unsigned long long)json, t_build, t_split,
          (double)json / 1e6 / t_split, t_submit, rss_peak,
-         (double)rss_peak * 1024.0 / (double)json, s.applied);
+         (double)rss_peak * 1024.0 / (double)json, s.applied,
+         t_memcpy / t_split,
+         ((double)json / t_split) / ((double)jsonc_bytes / t_jsonc),
+         t_submit / t_sink);
   cmx_kentik_free(k);
   cmx_engine_free(e);
   cmx_kentik_batch_free(b);
