@@ -373,6 +373,126 @@ START_TEST(test_fault_mix_every_call_once)
 }
 END_TEST
 
+/* ---- method safety and idle ------------------------------------------------ */
+
+static void
+submit_to(tu_env *t, const char *method, const char *path, int safe,
+          tu_result *r)
+{
+  char u[256];
+  cmx_request *q = cmx_request_new(method, tu_url(t, path, u, sizeof(u)));
+
+  cmx_request_set_lane(q, "safety");
+  if (safe)
+    cmx_request_set_retry_safe(q, 1);
+  ck_assert_int_eq(cmx_submit(t->engine, q, tu_done, r, NULL), CMX_OK);
+}
+
+/* A 502 may or may not have been applied: a POST is retried only when the
+ * caller marks it safe; a GET always; a 503 or 429 (refused, not applied)
+ * for any method; a 401 never. */
+START_TEST(test_method_safety)
+{
+  tu_env t;
+  tu_result post = {0}, post_safe = {0}, get = {0}, post503 = {0},
+            get401 = {0};
+  cmx_retry_policy rp;
+
+  tu_setup(&t, NULL);
+  cmx_retry_policy_default(&rp);
+  rp.max_attempts = 3;
+  rp.base_ms = 1;
+  rp.cap_ms = 5;
+  cmx_lane_set_retry(cmx_engine_lane(t.engine, "safety"), &rp);
+  submit_to(&t, "POST", "/status/502", 0, &post);
+  submit_to(&t, "POST", "/status/502", 1, &post_safe);
+  submit_to(&t, "GET", "/status/502", 0, &get);
+  submit_to(&t, "POST", "/status/503", 0, &post503);
+  submit_to(&t, "GET", "/status/401", 0, &get401);
+  ck_assert(tu_run_idle(&t, 20000));
+  ck_assert_int_eq(post.calls, 1);
+  ck_assert_int_eq(post.attempts, 1);
+  ck_assert_int_eq(post.code, CMX_EHTTP);
+  ck_assert_int_eq(post.status, 502);
+  ck_assert_int_eq(post_safe.attempts, 3);
+  ck_assert_int_eq(get.attempts, 3);
+  ck_assert_int_eq(post503.attempts, 3);
+  ck_assert_int_eq(get401.attempts, 1);
+  ck_assert_int_eq(get401.code, CMX_EAUTH);
+  ck_assert_int_eq(sim_counter(t.sim, "generic ANY /status/*"), 11);
+  tu_teardown(&t);
+}
+END_TEST
+
+static int
+count_timed(const struct event_base *base, const struct event *ev, void *ud)
+{
+  int *n = ud;
+
+  (void)base;
+  if (event_pending(ev, EV_TIMEOUT, NULL))
+    (*n)++;
+  return 0;
+}
+
+/* After a burst of rate-limited, retried and cancelled calls, an idle
+ * engine keeps no timer armed on the loop: it wakes up zero times. */
+START_TEST(test_idle_engine_arms_no_timer)
+{
+  tu_env t;
+  many m;
+  one *ones = calloc(300, sizeof(*ones));
+  cmx_lane *l;
+  sim_fault f;
+  char u[256];
+  int i, timed = -1;
+  cmx_call *last = NULL;
+
+  memset(&m, 0, sizeof(m));
+  m.seen = calloc(300, sizeof(int));
+  tu_setup(&t, NULL);
+  l = cmx_engine_lane(t.engine, "idle");
+  cmx_lane_set_rate(l, 2000, 10);
+  memset(&f, 0, sizeof(f));
+  f.path = "/json";
+  f.count = -1;
+  f.kind = SIM_FAULT_STATUS;
+  f.status = 503;
+  f.every = 7;
+  sim_fault_add(t.sim, &f);
+  tu_url(&t, "/json", u, sizeof(u));
+  for (i = 0; i < 300; i++) {
+    cmx_request *r = cmx_request_new("GET", u);
+    cmx_request_set_lane(r, "idle");
+    cmx_request_set_deadline_ms(r, 30000);
+    ones[i].m = &m;
+    ones[i].idx = i;
+    ck_assert_int_eq(cmx_submit(t.engine, r, many_done, &ones[i], &last),
+                     CMX_OK);
+  }
+  cmx_call_cancel(last);
+  ck_assert(tu_run_idle(&t, 30000));
+  ck_assert_int_eq(m.calls, 300);
+  ck_assert_int_eq(m.by_code[-CMX_ECANCELED], 1);
+  ck_assert_int_eq(m.ok, 299);
+  ck_assert_int_eq(cmx_engine_outstanding(t.engine), 0);
+  /* Let anything the last callbacks left behind run out, then take the
+   * simulator (which keeps its own connection timers) off the loop. */
+  {
+    int flag = 0;
+    tu_run_until(t.base, &flag, 200);
+  }
+  sim_free(t.sim);
+  t.sim = NULL;
+  timed = 0;
+  event_base_foreach_event(t.base, count_timed, &timed);
+  ck_assert_int_eq(timed, 0);
+  tu_teardown(&t);
+  free(ones);
+  free(m.seen);
+}
+END_TEST
+
 static void
 drained(cmx_engine *e, void *ud)
 {
@@ -418,6 +538,8 @@ lane_suite(void)
   tcase_add_test(tc, test_interactive_before_bulk);
   tcase_add_test(tc, test_queue_bound);
   tcase_add_test(tc, test_drain);
+  tcase_add_test(tc, test_method_safety);
+  tcase_add_test(tc, test_idle_engine_arms_no_timer);
   tcase_add_test(tc, test_lane_at_server_limit_no_429);
   tcase_add_test(tc, test_lane_above_limit_converges);
   tcase_add_test(tc, test_lane_above_limit_with_quota_headers);

@@ -346,6 +346,10 @@ cmx__leave(cmx_engine *e)
     return 1;
   }
   e->depth = 0;
+  /* Nothing left in the heap: take its loop timer off, so an idle engine
+   * never wakes (a removed deadline otherwise leaves it armed). */
+  if (e->heap_armed_for != UINT64_MAX && !cmx__timerq_peek(&e->tq))
+    cmx__heap_rearm(e);
   if (e->running && e->outstanding == 0)
     cmx__loop_break(e->base);
   return 0;

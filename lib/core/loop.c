@@ -31,13 +31,23 @@ struct event_base *
 cmx__loop_new_base(void)
 {
   static int threads_on;
+  struct event_config *cfg;
+  struct event_base *base;
 
   if (!threads_on) {
     if (evthread_use_pthreads() != 0)
       return NULL;
     threads_on = 1;
   }
-  return event_base_new();
+  /* Lane tokens and timers are due to the millisecond: libevent's default
+   * (coarse) monotonic clock ticks in 1-4 ms steps. */
+  cfg = event_config_new();
+  if (!cfg)
+    return NULL;
+  event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+  base = event_base_new_with_config(cfg);
+  event_config_free(cfg);
+  return base;
 }
 
 void

@@ -149,8 +149,12 @@ cmx__multi_init(cmx_engine *e)
   curl_multi_setopt(e->multi, CURLMOPT_TIMERFUNCTION, on_timer);
   curl_multi_setopt(e->multi, CURLMOPT_TIMERDATA, e);
   curl_multi_setopt(e->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
-  /* Enough idle connections to keep every admitted call's one alive. */
-  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 4096L);
+  /* Enough idle connections to keep every admitted call's one alive: at
+   * 4096, more calls in flight to one host than that made each completion
+   * close the oldest idle connection (a walk of the whole cache) and the
+   * next call open a new one.  libcurl's default (0) is 4 x the handles
+   * added, which follows the load. */
+  curl_multi_setopt(e->multi, CURLMOPT_MAXCONNECTS, 0L);
   if (e->opt.max_connections > 0)
     curl_multi_setopt(e->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS,
                       e->opt.max_connections);
