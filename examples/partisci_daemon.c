@@ -99,12 +99,16 @@ int main(int argc, char **argv)
   engine = d.base ? cmx_engine_new(d.base, NULL) : NULL;
   if (!engine) {
     fprintf(stderr, "partisci_daemon: cannot start the engine\n");
+    if (d.base)
+      event_base_free(d.base);
     return 1;
   }
   c = cmx_partisci_new(engine, url, CMX_PARTISCI_ERA_DOCUMENTED, err,
                        sizeof(err));
   if (!c) {
     fprintf(stderr, "partisci_daemon: %s\n", err);
+    cmx_engine_free(engine);
+    event_base_free(d.base);
     return 2;
   }
   u.app = DAEMON_APP;

@@ -214,10 +214,10 @@ START_TEST(daemon_then_which)
     const char *a[] = {"--run-seconds", "0.3", "--instance", "3", url, NULL};
 
     run_prog(&r, "examples/partisci_daemon", a);
-    ck_assert_msg(r.status == 0, "daemon: %d\n%s", r.status, r.out);
+    ck_assert_msg(r.status == 0, "daemon: %d\n%.1500s", r.status, r.out);
     ck_assert_msg(strstr(r.out, "reported callmux example daemon 1.4.2 "
                                 "(update 1)") != NULL,
-                  "%s", r.out);
+                  "%.1500s", r.out);
   }
   {
     const char *a[] = {"--http", "--interval-hours", "0.01", "--run-seconds",
@@ -225,7 +225,8 @@ START_TEST(daemon_then_which)
                        NULL};
 
     run_prog(&r, "examples/partisci_daemon", a);
-    ck_assert_msg(r.status == 0, "daemon --http: %d\n%s", r.status, r.out);
+    ck_assert_msg(r.status == 0, "daemon --http: %d\n%.1500s", r.status,
+                  r.out);
     /* 0.01 h asked: clamped to hourly, so one update in 0.3 s */
     ck_assert_int_eq(count_lines_with(r.out, "reported callmux", NULL), 1);
   }
@@ -239,11 +240,11 @@ START_TEST(daemon_then_which)
                          "1.4.2", NULL};
 
       run_prog(&r, "examples/partisci_which", a);
-      ck_assert_msg(r.status == 0, "which (%s): %d\n%s", eras[i], r.status,
-                    r.out);
+      ck_assert_msg(r.status == 0, "which (%s): %d\n%.1500s", eras[i],
+                    r.status, r.out);
       ck_assert_msg(count_lines_with(r.out, host, "instance 3") == 1 &&
                         count_lines_with(r.out, host, "instance 4") == 1,
-                    "which (%s):\n%s", eras[i], r.out);
+                    "which (%s):\n%.1500s", eras[i], r.out);
       ck_assert(strstr(r.out, "ip 127.0.0.1") != NULL);
     }
   }
@@ -252,7 +253,7 @@ START_TEST(daemon_then_which)
     const char *a[] = {url, "callmux example daemon", "9.9", NULL};
 
     run_prog(&r, "examples/partisci_which", a);
-    ck_assert_msg(r.status == 1, "%d\n%s", r.status, r.out);
+    ck_assert_msg(r.status == 1, "%d\n%.1500s", r.status, r.out);
     ck_assert(strstr(r.out, "no host reports this version") != NULL);
   }
   sim_down();
@@ -269,23 +270,23 @@ START_TEST(examples_report_errors)
     const char *a[] = {"--era", "later", "http://127.0.0.1:1", "A", "1", NULL};
 
     run_prog(&r, "examples/partisci_which", a);
-    ck_assert_msg(r.status == 2, "%d\n%s", r.status, r.out);
-    ck_assert_msg(strstr(r.out, "ECONNREFUSED") != NULL, "%s", r.out);
+    ck_assert_msg(r.status == 2, "%d\n%.1500s", r.status, r.out);
+    ck_assert_msg(strstr(r.out, "ECONNREFUSED") != NULL, "%.1500s", r.out);
   }
   /* a bad URL and a bad instance are refused before anything is sent */
   {
     const char *a[] = {"--run-seconds", "0.1", "ftp://x", NULL};
 
     run_prog(&r, "examples/partisci_daemon", a);
-    ck_assert_msg(r.status == 2, "%d\n%s", r.status, r.out);
-    ck_assert_msg(strstr(r.out, "base_url") != NULL, "%s", r.out);
+    ck_assert_msg(r.status == 2, "%d\n%.1500s", r.status, r.out);
+    ck_assert_msg(strstr(r.out, "base_url") != NULL, "%.1500s", r.out);
   }
   {
     const char *a[] = {"--run-seconds", "0.1", "--instance",
                        "70000",         url,   NULL};
 
     run_prog(&r, "examples/partisci_daemon", a);
-    ck_assert_msg(r.status == 2, "%d\n%s", r.status, r.out);
+    ck_assert_msg(r.status == 2, "%d\n%.1500s", r.status, r.out);
     ck_assert_msg(strstr(r.out, "instance: 70000 is outside 0..65535"), "%s",
                   r.out);
   }
@@ -308,12 +309,13 @@ START_TEST(demo_scenario)
 
   NEED_SIM(sets);
   run_prog(&r, "examples/demo", a);
-  ck_assert_msg(r.status == 0, "demo: %d\n%s", r.status, r.out);
+  ck_assert_msg(r.status == 0, "demo: %d\n%.1500s", r.status, r.out);
   /* every call succeeded; the era was detected; the fleet is all there */
-  ck_assert_msg(strstr(r.out, "API era later") != NULL, "%s", r.out);
-  ck_assert_msg(strstr(r.out, "on 300 hosts") != NULL, "%s", r.out);
-  ck_assert_msg(strstr(r.out, "300 hosts known") != NULL, "%s", r.out);
-  ck_assert_msg(count_lines_with(r.out, "partisci ", " -") == 1, "%s", r.out);
+  ck_assert_msg(strstr(r.out, "API era later") != NULL, "%.1500s", r.out);
+  ck_assert_msg(strstr(r.out, "on 300 hosts") != NULL, "%.1500s", r.out);
+  ck_assert_msg(strstr(r.out, "300 hosts known") != NULL, "%.1500s", r.out);
+  ck_assert_msg(count_lines_with(r.out, "partisci ", " -") == 1, "%.1500s",
+                r.out);
   sim_down();
 }
 END_TEST
