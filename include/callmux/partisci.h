@@ -21,7 +21,10 @@
  *    GET /debug/vars for the server's version, the instance in the storage
  *    key; version/, update/ and _danger/clear/ unchanged;
  *  - CMX_PARTISCI_ERA_AUTO: the client asks GET _partisci/ once before its
- *    first query: 200 means DOCUMENTED, 404 means LATER.
+ *    first query: 200 means DOCUMENTED, 404 means LATER.  Queries made
+ *    meanwhile wait for that answer; any other outcome (another status, a
+ *    transport error) ends them with that error ("API era detection ...")
+ *    and the next query asks again.  Updates need no era.
  *
  * Where we differ from the reference clients and server (on purpose):
  *  - the documented 50-character limit of app, ver and host (counted in
@@ -328,8 +331,10 @@ typedef void (*cmx_partisci_report_cb)(cmx_partisci_reporter *r,
 /**
  * Start reporting `u` (copied, validated now: CMX_EINVAL with the rule in
  * errbuf) through `c`: one update now, then one at every
- * cmx_partisci_next_report_ms() on the engine's loop (timers, nothing
- * blocks).  `interval_ms` 0 means 24 h; values outside 1 h..24 h are
+ * cmx_partisci_next_report_ms() on the engine's loop (engine timers,
+ * nothing blocks).  Due times are read from the engine's clock
+ * (cmx_engine_now, which cmx_options_set_clock can replace): a process
+ * that wakes up late sends once, not once per missed slot.  `interval_ms` 0 means 24 h; values outside 1 h..24 h are
  * clamped.  `use_http` sends with POST update/ instead of UDP.  The
  * reporter keeps `c` alive (freeing c meanwhile is allowed).  Returns
  * NULL on error.
