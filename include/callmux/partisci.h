@@ -334,10 +334,10 @@ typedef void (*cmx_partisci_report_cb)(cmx_partisci_reporter *r,
  * cmx_partisci_next_report_ms() on the engine's loop (engine timers,
  * nothing blocks).  Due times are read from the engine's clock
  * (cmx_engine_now, which cmx_options_set_clock can replace): a process
- * that wakes up late sends once, not once per missed slot.  `interval_ms` 0 means 24 h; values outside 1 h..24 h are
- * clamped.  `use_http` sends with POST update/ instead of UDP.  The
- * reporter keeps `c` alive (freeing c meanwhile is allowed).  Returns
- * NULL on error.
+ * that wakes up late sends once, not once per missed slot.  `interval_ms` 0
+ * means 24 h; values outside 1 h..24 h are clamped.  `use_http` sends with
+ * POST update/ instead of UDP.  The reporter keeps `c` alive (freeing c
+ * meanwhile is allowed).  Returns NULL on error.
  */
 CMX_EXTERN cmx_partisci_reporter *
 cmx_partisci_reporter_start(cmx_partisci *c, const cmx_partisci_update *u,
