@@ -928,7 +928,8 @@ static int run_example(env *e, const char *name, const char *const *args,
   fd = mkstemp(tmp);
   ck_assert_int_ge(fd, 0);
   argv[n++] = prog;
-  argv[n++] = (char *)sim_service_url(e->svc);
+  if (strcmp(name, "demo") != 0) /* the examples take the URL first */
+    argv[n++] = (char *)sim_service_url(e->svc);
   for (i = 0; args && args[i] && n < 7; i++)
     argv[n++] = (char *)args[i];
   argv[n] = NULL;
@@ -985,6 +986,21 @@ START_TEST(examples_against_sim)
   ck_assert_msg(strstr(out, "upserts: total 7 applied 7"), "%s", out);
   ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 7);
   ck_assert_int_eq(sim_counter(e.sim, "kentik.batches_applied"), 3);
+  /* the demo's Kentik scenario, on the same simulator */
+  args[0] = "--kentik";
+  args[1] = sim_service_url(e.svc);
+  args[2] = NULL;
+  ck_assert_int_eq(run_example(&e, "demo", args, out, sizeof(out)), 0);
+  ck_assert_msg(strstr(out, "populator batch done: 5 parts, 20000 applied, "
+                            "0 invalid") &&
+                    strstr(out, "device 1001 'edge_router_1' created") &&
+                    strstr(out, "refused before sending: device_name") &&
+                    strstr(out, "tags replaced"),
+                "%s", out);
+  /* 5,000 values (4 criteria each) replace c_customer's "myval"; c_csv
+   * keeps its 6 */
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 6 + 5000);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.devices"), 1);
   env_down(&e);
 }
 END_TEST
