@@ -139,7 +139,7 @@ const char *cmx_partisci_default_host(const cmx_partisci *c)
 
 cmx_partisci_era cmx_partisci_get_era(const cmx_partisci *c)
 {
-  return c->cur;
+  return c ? c->cur : CMX_PARTISCI_ERA_AUTO;
 }
 
 static void op_free(op *o)
