@@ -714,6 +714,10 @@ sim_service *sim_service_add(sim *s, const char *name, unsigned port, int tls)
   if (getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&sa, &sl) <
       0)
     goto fail;
+  /* libevent listens with a backlog of 128; thousands of clients connect
+   * at once in the load tests (Linux takes a second listen() as a new
+   * backlog, capped by somaxconn). */
+  (void)listen(evhttp_bound_socket_get_fd(h), 4096);
   svc->port = ntohs(sa.sin_port);
   snprintf(svc->url, sizeof(svc->url), "%s://127.0.0.1:%u",
            tls ? "https" : "http", svc->port);
