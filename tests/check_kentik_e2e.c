@@ -485,6 +485,59 @@ START_TEST(refusals)
 }
 END_TEST
 
+/* One criteria with every method: the server's validation accepts all of
+ * it (nothing invalid), and a next-hop ASN range lands under nexthop_asn. */
+START_TEST(every_method_applied)
+{
+  env e;
+  sub s;
+  stat_res r;
+  cmx_kentik_batch *b = cmx_kentik_batch_new(0);
+  cmx_kentik_criteria *c = cmx_kentik_criteria_new("dst", NULL, 0);
+
+  env_up(&e);
+  ck_assert_int_eq(cmx_kentik_add_ip_address(c, "10.0.0.1"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_port(c, 80), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_port_range(c, 1000, 2000), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_protocol(c, 6), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_asn(c, 15169), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_asn_range(c, 100, 200), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_vlan(c, 10), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_vlan_range(c, 20, 30), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_next_hop_asn(c, 1), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_next_hop_asn_range(c, 5, 9), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_next_hop_asn_name(c, "GOOGLE"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_last_hop_asn_name(c, "CLOUDFLARE"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_bgp_as_path(c, "^3737 1212"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_bgp_community(c, "2096:2212"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_tcp_flag(c, 2), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_tcp_flag(c, 16), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_mac_address(c, "01:42:12:ae:92:bf"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_country_code(c, "US"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_site_name(c, "site1"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_device_type(c, "router"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_interface_name(c, "eth0"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_device_name(c, "dev1"), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_add_next_hop_ip_address(c, "1.2.3.0/24"),
+                   CMX_OK);
+  ck_assert_int_eq(cmx_kentik_batch_add_upsert(b, "myval", c), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_batch_add_delete(b, "Old1"), CMX_OK);
+  submit_pop(&e, b, &s, 10000);
+  ck_assert_msg(s.code == CMX_OK, "%s", s.detail);
+  get_status(&e, s.guid, &r);
+  ck_assert_int_eq(r.code, CMX_OK);
+  ck_assert_int_eq(r.st.upserts.total, 1);
+  ck_assert_int_eq(r.st.upserts.applied, 1);
+  ck_assert_int_eq(r.st.upserts.invalid, 0);
+  ck_assert_int_eq(r.st.deletes.total, 1);
+  ck_assert_int_eq(r.st.deletes.invalid, 0);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.populators"), 1);
+  cmx_kentik_criteria_free(c);
+  cmx_kentik_batch_free(b);
+  env_down(&e);
+}
+END_TEST
+
 START_TEST(tags_and_server_validation)
 {
   env e;
@@ -1019,6 +1072,7 @@ static Suite *suite(void)
   tcase_add_test(tc, fault_drop_not_resent);
   tcase_add_test(tc, fault_timeout_not_resent);
   tcase_add_test(tc, refusals);
+  tcase_add_test(tc, every_method_applied);
   tcase_add_test(tc, tags_and_server_validation);
   tcase_add_test(tc, wait_for_batch);
   tcase_add_test(tc, rate_limits);
