@@ -319,7 +319,7 @@ START_TEST(test_fault_mix_every_call_once)
   for (i = 0; i < N; i++) {
     cmx_request *r = cmx_request_new("GET", u);
     cmx_request_set_lane(r, "mix");
-    cmx_request_set_timeout_ms(r, 300);
+    cmx_request_set_timeout_ms(r, 500);
     cmx_request_set_deadline_ms(r, 60000);
     ones[i].m = &m;
     ones[i].idx = i;

@@ -100,7 +100,7 @@ static void job_do(job *j)
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, j);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
-                   j->timeout_ms ? j->timeout_ms : 10000L);
+                   j->timeout_ms ? j->timeout_ms : 60000L);
   if (j->method && strcmp(j->method, "HEAD") == 0)
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
   else if (j->method)
