@@ -117,9 +117,18 @@ CMX_EXTERN int cmx_request_set_deadline_ms(cmx_request *req, uint64_t ms);
 CMX_EXTERN int cmx_request_set_lane(cmx_request *req, const char *lane);
 /** Interactive calls are admitted before queued bulk calls of the lane. */
 CMX_EXTERN int cmx_request_set_interactive(cmx_request *req, int on);
-/** Allow retries of a non-idempotent method (the service dedups). */
+/**
+ * Allow retries of a non-idempotent method (the service dedups).  Without
+ * it a POST or PATCH is retried only after a 429 or 503 (refused, not
+ * applied) or a refused connection (nothing sent); after a drop, a timeout
+ * or a 502/504 it ends with the error, since the service may have applied
+ * it.  This also covers libcurl's own resend of a request whose reused
+ * connection closed before any response byte: that resend is stopped
+ * (CMX_ETRANSPORT) unless the call may be retried, and when it may, it
+ * counts against the lane's retry budget.
+ */
 CMX_EXTERN int cmx_request_set_retry_safe(cmx_request *req, int on);
-/** Never retry this call. */
+/** Never retry this call (not even libcurl's resend described above). */
 CMX_EXTERN int cmx_request_set_no_retry(cmx_request *req, int on);
 /**
  * Follow up to `max` redirects (default 0: a 3xx is returned as is).
