@@ -10,9 +10,22 @@
  * Easy handles are made once per concurrency slot and reused, so their
  * connections are kept alive.  The body is kept in a per-handle buffer
  * (reused) and the status is checked: what a minimal real client does.
+ * This is the "tuned" raw loop (reported as rawloop-tuned).
+ *
+ * --hiperfifo follows curl's hiperfifo example as written instead
+ * (reported as rawloop-hiperfifo): every request gets a new connection
+ * record and a new easy handle (curl_easy_init, then every curl_easy_setopt)
+ * that is removed and curl_easy_cleanup'ed when it completes; the socket
+ * callback deletes, re-assigns and re-adds the socket's event on every call,
+ * even when libcurl asks for the same events again; check_multi_info runs
+ * after each socket_action and each timeout, and the timeout event is
+ * deleted once nothing is running.  Connections still stay alive in the
+ * multi handle's cache.  The body is kept in a buffer grown per request and
+ * freed with it (hiperfifo itself drops it) and the status is checked, as in
+ * the tuned mode, so both do a real client's work.
  *
  *   rawloop -n N -c C [-r R] [-H "Name: value"]... [--precise]
- *           [--max-secs S] [--name NAME] URL
+ *           [--hiperfifo] [--max-secs S] [--name NAME] URL
  *
  * Closed loop (default): C calls in flight, a new one starts as one ends.
  * Open loop (-r R): call i is due at start + i/R; latency is measured from
@@ -46,6 +59,7 @@ typedef struct xfer {
   char *buf;
   size_t len, cap;
   struct xfer *next_free;
+  struct xfer *prev, *next; /* hiperfifo: calls in flight, freed at exit */
 } xfer;
 
 typedef struct sock {
@@ -66,9 +80,11 @@ struct loop {
   long n, c;
   double rate;
   long started, done, errors, inflight;
+  int hiperfifo; /* per-request easy handles, events re-assigned always */
   uint64_t t_first_us;
   xfer *slots;
   xfer *free_list;
+  xfer *live; /* hiperfifo: calls in flight */
   bench_lat lat;
 };
 
@@ -109,10 +125,33 @@ static int xfer_setup(loop *L, xfer *x)
   return 0;
 }
 
+/* Whether another call may start: a free slot (tuned) or fewer than C in
+ * flight (hiperfifo, which has no slots). */
+static int can_start(const loop *L)
+{
+  if (L->started >= L->n)
+    return 0;
+  return L->hiperfifo ? L->inflight < L->c : L->free_list != NULL;
+}
+
 static void start_call(loop *L, uint64_t t0_us)
 {
-  xfer *x = L->free_list;
-  L->free_list = x->next_free;
+  xfer *x;
+  if (L->hiperfifo) {
+    /* hiperfifo's new_conn: a new record and a new easy handle per call. */
+    x = calloc(1, sizeof *x);
+    if (!x || xfer_setup(L, x) != 0) {
+      fprintf(stderr, "rawloop: out of memory\n");
+      exit(1);
+    }
+    x->next = L->live;
+    if (L->live)
+      L->live->prev = x;
+    L->live = x;
+  } else {
+    x = L->free_list;
+    L->free_list = x->next_free;
+  }
   x->len = 0;
   x->t0_us = t0_us;
   L->started++;
@@ -133,13 +172,13 @@ static uint64_t due_us(const loop *L, long i)
 static void feed(loop *L)
 {
   if (L->rate <= 0) {
-    while (L->free_list && L->started < L->n)
+    while (can_start(L))
       start_call(L, bench_now_us());
     return;
   }
   {
     uint64_t now = bench_now_us();
-    while (L->free_list && L->started < L->n) {
+    while (can_start(L)) {
       uint64_t due = due_us(L, L->started);
       if (due > now) {
         struct timeval tv;
@@ -171,8 +210,20 @@ static void check_multi_info(loop *L)
     bench_lat_add(&L->lat, bench_now_us() - x->t0_us);
     L->done++;
     L->inflight--;
-    x->next_free = L->free_list;
-    L->free_list = x;
+    if (L->hiperfifo) {
+      if (x->prev)
+        x->prev->next = x->next;
+      else
+        L->live = x->next;
+      if (x->next)
+        x->next->prev = x->prev;
+      curl_easy_cleanup(x->easy);
+      free(x->buf);
+      free(x);
+    } else {
+      x->next_free = L->free_list;
+      L->free_list = x;
+    }
   }
   if (L->done == L->n)
     event_base_loopbreak(L->base);
@@ -188,6 +239,8 @@ static void event_cb(evutil_socket_t fd, short kind, void *arg)
                ((kind & EV_WRITE) ? CURL_CSELECT_OUT : 0);
   curl_multi_socket_action(L->multi, fd, action, &running);
   check_multi_info(L);
+  if (L->hiperfifo && running <= 0)
+    evtimer_del(&L->timer);
 }
 
 static void timer_cb(evutil_socket_t fd, short kind, void *arg)
@@ -244,10 +297,10 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp, void *sockp)
     s->fd = fd;
     s->L = L;
     curl_multi_assign(L->multi, fd, s);
-  } else if (s->what == what) {
+  } else if (s->what == what && !L->hiperfifo) {
     return 0;
   } else {
-    event_del(&s->ev);
+    event_del(&s->ev); /* hiperfifo: on every call, even if unchanged */
   }
   s->what = what;
   kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
@@ -260,7 +313,8 @@ static int sock_cb(CURL *e, curl_socket_t fd, int what, void *cbp, void *sockp)
 static void usage(void)
 {
   fprintf(stderr, "usage: rawloop -n N -c C [-r RATE] [-H 'Name: value'] "
-                  "[--precise] [--max-secs S] [--name NAME] URL\n");
+                  "[--precise] [--hiperfifo] [--max-secs S] [--name NAME] "
+                  "URL\n");
   exit(2);
 }
 
@@ -270,11 +324,12 @@ int main(int argc, char **argv)
       {"name", required_argument, NULL, 'N'},
       {"precise", no_argument, NULL, 'P'},
       {"max-secs", required_argument, NULL, 'S'},
+      {"hiperfifo", no_argument, NULL, 'F'},
       {NULL, 0, NULL, 0}};
   loop L;
   bench_run run;
   bench_mark start;
-  const char *name = "rawloop";
+  const char *name = NULL;
   int opt, precise = 0;
   double max_secs = 0;
   long i;
@@ -305,6 +360,9 @@ int main(int argc, char **argv)
     case 'S':
       max_secs = atof(optarg);
       break;
+    case 'F':
+      L.hiperfifo = 1;
+      break;
     default:
       usage();
     }
@@ -312,6 +370,8 @@ int main(int argc, char **argv)
   if (optind != argc - 1 || L.n <= 0 || L.c <= 0)
     usage();
   L.url = argv[optind];
+  if (!name)
+    name = L.hiperfifo ? "rawloop-hiperfifo" : "rawloop-tuned";
   if (L.c > L.n)
     L.c = L.n;
 
@@ -326,7 +386,7 @@ int main(int argc, char **argv)
     event_config_free(cfg);
   }
   L.multi = curl_multi_init();
-  L.slots = calloc((size_t)L.c, sizeof *L.slots);
+  L.slots = calloc(L.hiperfifo ? 1 : (size_t)L.c, sizeof *L.slots);
   if (!L.base || !L.multi || !L.slots || bench_lat_init(&L.lat, (size_t)L.n)) {
     fprintf(stderr, "rawloop: out of memory\n");
     return 1;
@@ -338,7 +398,7 @@ int main(int argc, char **argv)
   curl_multi_setopt(L.multi, CURLMOPT_SOCKETDATA, &L);
   curl_multi_setopt(L.multi, CURLMOPT_TIMERFUNCTION, multi_timer_cb);
   curl_multi_setopt(L.multi, CURLMOPT_TIMERDATA, &L);
-  for (i = L.c - 1; i >= 0; i--) {
+  for (i = L.hiperfifo ? -1 : L.c - 1; i >= 0; i--) {
     if (xfer_setup(&L, &L.slots[i]) != 0) {
       fprintf(stderr, "rawloop: curl_easy_init failed\n");
       return 1;
@@ -365,7 +425,15 @@ int main(int argc, char **argv)
   run.rate = L.rate;
   bench_report(&run, &start, L.done, L.errors, &L.lat);
 
-  for (i = 0; i < L.c; i++) {
+  while (L.live) { /* hiperfifo calls cut off by --max-secs */
+    xfer *x = L.live;
+    L.live = x->next;
+    curl_multi_remove_handle(L.multi, x->easy);
+    curl_easy_cleanup(x->easy);
+    free(x->buf);
+    free(x);
+  }
+  for (i = 0; !L.hiperfifo && i < L.c; i++) {
     curl_easy_cleanup(L.slots[i].easy);
     free(L.slots[i].buf);
   }

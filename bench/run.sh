@@ -2,7 +2,9 @@
 # bench/run.sh BUILD_DIR: every comparison of bench/README.md in one run.
 #
 # Builds nothing.  Starts BUILD_DIR/tests/sim/callmux-sim (generic service)
-# and runs against it, side by side: wrk, bench/rawloop and
+# and runs against it, side by side: wrk, bench/rawloop in both modes
+# (rawloop-hiperfifo: curl's hiperfifo example as written, a new easy handle
+# per request; rawloop-tuned: easy handles reused per slot) and
 # bench/callmux-bench at 64 in flight (scheduler off and on), an open-loop
 # constant-rate run, 10,000 in flight, the lane rate accuracy and the
 # queued-call memory; then prints a table of ratios against the goals of
@@ -19,8 +21,7 @@
 #   RATE=          open-loop rate in calls/s (default: half the raw
 #                  loop's median closed-loop rate), for OPEN_SECS=8 s
 #   WRK_SECS=8     wrk duration
-#   BURSTS="1 2"   lane bursts for the rate-accuracy runs (500/s, 10 s);
-#                  burst 1 also runs on a precise-timer event_base
+#   BURSTS="1 2 5" lane bursts for the rate-accuracy runs (500/s, 10 s)
 #   CMX_BENCH      another callmux-bench binary (e.g. one built against a
 #                  patched engine), same options
 #   CMX_BENCH_SIM  another server command to use instead of callmux-sim
@@ -42,7 +43,7 @@ N10K=${N10K:-20000}
 RATE=${RATE:-}
 OPEN_SECS=${OPEN_SECS:-8}
 WRK_SECS=${WRK_SECS:-8}
-BURSTS=${BURSTS:-1 2}
+BURSTS=${BURSTS:-1 2 5}
 
 for p in "$SIM" "$RAW"; do
   [ -x "${p%% *}" ] || { echo "run.sh: $p not built" >&2; exit 2; }
@@ -146,8 +147,9 @@ fi
 
 # ---- 64 in flight, closed loop: rounds interleaved ------------------------
 echo
-echo "64 in flight, $N64 calls, $ROUNDS rounds (rawloop, callmux, callmux --lanes on)"
+echo "64 in flight, $N64 calls, $ROUNDS rounds (rawloop-hiperfifo, rawloop-tuned, callmux, callmux --lanes on)"
 for r in $(seq "$ROUNDS"); do
+  run "hf64.$r" "$RAW" --hiperfifo -n "$N64" -c 64 --max-secs "$MAX_SECS" "$URL"
   run "raw64.$r" "$RAW" -n "$N64" -c 64 --max-secs "$MAX_SECS" "$URL"
   if [ "$have_cmx" = 1 ]; then
     run "cmx64.$r" "$CMX" -n "$N64" -c 64 --lanes off --max-secs "$MAX_SECS" "$URL"
@@ -155,6 +157,8 @@ for r in $(seq "$ROUNDS"); do
   fi
 done
 RAW64=$(median_file cps "$OUT"/raw64.*.res)
+HF64=$(median_file cps "$OUT"/hf64.*.res)
+HF64C=$(median_file cpu_us_per_call "$OUT"/hf64.*.res)
 CMX64=$(median_file cps "$OUT"/cmx64.*.res)
 LAN64=$(median_file cps "$OUT"/lanes64.*.res)
 RAW64C=$(median_file cpu_us_per_call "$OUT"/raw64.*.res)
@@ -168,6 +172,7 @@ if [ -z "$RATE" ]; then
 fi
 OPEN_N=$((RATE * OPEN_SECS))
 echo "open loop at $RATE/s, $OPEN_N calls, at most 64 in flight (latency from intended send time)"
+run hfopen "$RAW" --hiperfifo -n "$OPEN_N" -c 64 -r "$RATE" --precise --max-secs $((OPEN_SECS * 2)) "$URL"
 run rawopen "$RAW" -n "$OPEN_N" -c 64 -r "$RATE" --precise --max-secs $((OPEN_SECS * 2)) "$URL"
 [ "$have_cmx" = 1 ] && run cmxopen "$CMX" -n "$OPEN_N" -c 64 -r "$RATE" --precise --max-secs $((OPEN_SECS * 2)) "$URL"
 
@@ -175,6 +180,7 @@ run rawopen "$RAW" -n "$OPEN_N" -c 64 -r "$RATE" --precise --max-secs $((OPEN_SE
 if [ "$N10K" -gt 0 ]; then
   echo
   echo "10,000 in flight, $N10K calls"
+  run hf10k "$RAW" --hiperfifo -n "$N10K" -c 10000 --max-secs "$MAX10K_SECS" "$URL"
   run raw10k "$RAW" -n "$N10K" -c 10000 --max-secs "$MAX10K_SECS" "$URL"
   [ "$have_cmx" = 1 ] && run cmx10k "$CMX" -n "$N10K" -c 10000 --lanes off --max-secs "$MAX10K_SECS" "$URL"
 fi
@@ -188,12 +194,6 @@ if [ "$have_cmx" = 1 ]; then
     run "rate-b$b" "$CMX" --rate-accuracy --set-rate 500 --secs 10 --burst "$b" "$BASE"
     sed -n '1,5p' "$OUT/rate-b$b.out" | sed 's/^/    /'
     RATE_RUNS="$RATE_RUNS rate-b$b"
-    if [ "$b" = 1 ]; then
-      echo "rate accuracy: burst 1, engine on a precise-timer event_base (--precise)"
-      run rate-b1-precise "$CMX" --rate-accuracy --set-rate 500 --secs 10 --burst 1 --precise "$BASE"
-      sed -n '1,5p' "$OUT/rate-b1-precise.out" | sed 's/^/    /'
-      RATE_RUNS="$RATE_RUNS rate-b1-precise"
-    fi
   done
   echo
   echo "queue memory: 1,000,000 calls queued behind a slow lane"
@@ -213,29 +213,41 @@ row() { printf '%-34s %-34s %-10s %-7s %s\n' "$1" "$2" "$3" "$4" "$5"; }
 c_raw=$(field "$RAW64" cps); c_cmx=$(field "$CMX64" cps); c_lan=$(field "$LAN64" cps)
 u_raw=$(field "$RAW64C" cpu_us_per_call); u_cmx=$(field "$CMX64C" cpu_us_per_call)
 u_lan=$(field "$LAN64C" cpu_us_per_call)
+c_hf=$(field "$HF64" cps); u_hf=$(field "$HF64C" cpu_us_per_call)
 echo
 echo "== results (medians of $ROUNDS rounds at 64 in flight; server: callmux-sim, one thread) =="
 row "what" "measured" "goal" "ratio" "verdict"
-r=$(ratio "$c_cmx" "$c_raw"); row "calls/s @64 vs rawloop" "$c_cmx vs $c_raw" ">= 1.2 x" "$r" "$(verdict "$r" ">=" 1.2)"
+r=$(ratio "$c_cmx" "$c_hf"); row "calls/s @64 vs rawloop-hiperfifo" "$c_cmx vs $c_hf" ">= 1.2 x" "$r" "$(verdict "$r" ">=" 1.2)"
+r=$(ratio "$c_cmx" "$c_raw"); row "calls/s @64 vs rawloop-tuned" "$c_cmx vs $c_raw" ">= 1.2 x" "$r" "$(verdict "$r" ">=" 1.2)"
 r=$(ratio "$c_cmx" "${WRK_RPS:-}"); row "calls/s @64 vs wrk" "$c_cmx vs ${WRK_RPS:-n/a}" ">= 0.8 x" "$r" "$(verdict "$r" ">=" 0.8)"
-r=$(ratio "$u_cmx" "$u_raw"); row "client CPU/call vs rawloop (us)" "$u_cmx vs $u_raw" "<= 0.8 x" "$r" "$(verdict "$r" "<=" 0.8)"
+r=$(ratio "$u_cmx" "$u_hf"); row "CPU/call vs rawloop-hiperfifo (us)" "$u_cmx vs $u_hf" "<= 0.8 x" "$r" "$(verdict "$r" "<=" 0.8)"
+r=$(ratio "$u_cmx" "$u_raw"); row "CPU/call vs rawloop-tuned (us)" "$u_cmx vs $u_raw" "<= 0.8 x" "$r" "$(verdict "$r" "<=" 0.8)"
 r=$(ratio "$c_lan" "$c_cmx"); row "calls/s scheduler on vs off" "$c_lan vs $c_cmx" ">= 0.95 x" "$r" "$(verdict "$r" ">=" 0.95)"
 r=$(ratio "$u_lan" "$u_cmx"); row "CPU/call scheduler on vs off (us)" "$u_lan vs $u_cmx" "(info)" "$r" ""
-row "rawloop vs wrk (calls/s)" "$c_raw vs ${WRK_RPS:-n/a}" "(info)" "$(ratio "$c_raw" "${WRK_RPS:-}")" ""
+row "rawloop-tuned vs wrk (calls/s)" "$c_raw vs ${WRK_RPS:-n/a}" "(info)" "$(ratio "$c_raw" "${WRK_RPS:-}")" ""
+row "rawloop-hiperfifo vs wrk (calls/s)" "$c_hf vs ${WRK_RPS:-n/a}" "(info)" "$(ratio "$c_hf" "${WRK_RPS:-}")" ""
 row "wrk CPU/call (us)" "${WRK_CPU:-n/a}" "(info)" "" ""
 if [ -f "$OUT/rawopen.res" ]; then
-  row "open loop p99 us (callmux vs raw)" "$(field "$OUT/cmxopen.res" p99_us) vs $(field "$OUT/rawopen.res" p99_us)" "(info)" \
+  row "open loop p99 us (callmux vs tuned)" "$(field "$OUT/cmxopen.res" p99_us) vs $(field "$OUT/rawopen.res" p99_us)" "(info)" \
     "$(ratio "$(field "$OUT/cmxopen.res" p99_us)" "$(field "$OUT/rawopen.res" p99_us)")" ""
+  row "open loop p99 us (callmux vs hiperfifo)" "$(field "$OUT/cmxopen.res" p99_us) vs $(field "$OUT/hfopen.res" p99_us)" "(info)" \
+    "$(ratio "$(field "$OUT/cmxopen.res" p99_us)" "$(field "$OUT/hfopen.res" p99_us)")" ""
 fi
 if [ "$N10K" -gt 0 ]; then
   k_raw=$(field "$OUT/raw10k.res" rss_kb); k_cmx=$(field "$OUT/cmx10k.res" rss_kb)
-  r=$(ratio "$k_cmx" "$k_raw"); row "RSS kB @10,000 in flight" "$k_cmx vs $k_raw" "<= 1.1 x" "$r" "$(verdict "$r" "<=" 1.1)"
+  k_hf=$(field "$OUT/hf10k.res" rss_kb)
+  r=$(ratio "$k_cmx" "$k_hf"); row "RSS kB @10,000 vs hiperfifo" "$k_cmx vs $k_hf" "<= 1.1 x" "$r" "$(verdict "$r" "<=" 1.1)"
+  r=$(ratio "$k_cmx" "$k_raw"); row "RSS kB @10,000 vs tuned" "$k_cmx vs $k_raw" "<= 1.1 x" "$r" "$(verdict "$r" "<=" 1.1)"
+  d=$(field "$OUT/hf10k.res" calls); e=$(field "$OUT/hf10k.res" secs)
+  row "10,000 in flight: rawloop-hiperfifo" "${d:-n/a} done in ${e:-n/a} s" "(info)" "" ""
   d=$(field "$OUT/raw10k.res" calls); e=$(field "$OUT/raw10k.res" secs)
-  row "10,000 in flight: rawloop" "${d:-n/a} done in ${e:-n/a} s" "(info)" "" ""
+  row "10,000 in flight: rawloop-tuned" "${d:-n/a} done in ${e:-n/a} s" "(info)" "" ""
   d=$(field "$OUT/cmx10k.res" calls); e=$(field "$OUT/cmx10k.res" secs)
   row "10,000 in flight: callmux" "${d:-n/a} done in ${e:-n/a} s" "(info)" "" ""
   r=$(ratio "$(field "$OUT/cmx10k.res" cpu_us_per_call)" "$(field "$OUT/raw10k.res" cpu_us_per_call)")
-  row "CPU/call @10,000 vs rawloop (us)" "$(field "$OUT/cmx10k.res" cpu_us_per_call) vs $(field "$OUT/raw10k.res" cpu_us_per_call)" "(info)" "$r" ""
+  row "CPU/call @10,000 vs hiperfifo (us)" "$(field "$OUT/cmx10k.res" cpu_us_per_call) vs $(field "$OUT/hf10k.res" cpu_us_per_call)" "(info)" \
+    "$(ratio "$(field "$OUT/cmx10k.res" cpu_us_per_call)" "$(field "$OUT/hf10k.res" cpu_us_per_call)")" ""
+  row "CPU/call @10,000 vs tuned (us)" "$(field "$OUT/cmx10k.res" cpu_us_per_call) vs $(field "$OUT/raw10k.res" cpu_us_per_call)" "(info)" "$r" ""
   d=$(field "$OUT/cmx10k.res" calls); e=$(field "$OUT/cmx10k.res" errors)
   v=n/a
   [ "$have_cmx" = 1 ] && { [ "${d:-}" = "$N10K" ] && [ "${e:-}" = 0 ] && v=met || v=MISSED; }
@@ -244,7 +256,7 @@ fi
 for rf in ${RATE_RUNS:-}; do
   [ -f "$OUT/$rf.res" ] || continue
   bu=$(field "$OUT/$rf.res" burst)
-  tag=" burst $bu"; [ "$rf" = rate-b1-precise ] && tag="$tag --precise"
+  tag=" burst $bu"
   a=$(field "$OUT/$rf.res" achieved); p=$(field "$OUT/$rf.res" err_pct)
   row "lane 500/s,$tag" "$a/s (${p} %)" "+-1 %" "" \
     "$(awk -v p="$p" 'BEGIN { print (p != "" && p >= -1 && p <= 1) ? "met" : "MISSED" }')"
