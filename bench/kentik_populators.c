@@ -25,7 +25,9 @@
  *            the simulator's generic /sink (it hashes the body; no JSON
  *            parsing, no guid chaining): the transport alone.
  * Printed as ratios: split MB/s over memcpy and json-c MB/s, submit
- * seconds over sink seconds.
+ * seconds over sink seconds, and the client's own CPU seconds (getrusage
+ * of this process: the simulator's JSON parsing excluded) for submit over
+ * sink.
  */
 #include "config.h"
 
@@ -60,6 +62,17 @@ static long peak_rss_kb(void)
 
   getrusage(RUSAGE_SELF, &ru);
   return ru.ru_maxrss;
+}
+
+/* CPU seconds (user + system) of this process: the client alone, the
+ * simulator being another process. */
+static double cpu_s(void)
+{
+  struct rusage ru;
+
+  getrusage(RUSAGE_SELF, &ru);
+  return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static long rss_now_kb(void)
@@ -191,6 +204,7 @@ int main(int argc, char **argv)
   size_t cap = 0, len, i, nparts;
   uint64_t json;
   double t0, t_build, t_split, t_submit, t_apply, t_memcpy, t_jsonc, t_sink;
+  double c0, c_submit, c_sink;
   uint64_t jsonc_bytes = 0;
   long rss0, rss_built, rss_peak;
   st s;
@@ -267,6 +281,7 @@ int main(int argc, char **argv)
   cmx_lane_set_rate(cmx_kentik_lane(k), 0, 0);
   memset(&s, 0, sizeof(s));
   t0 = now_s();
+  c0 = cpu_s();
   if (cmx_kentik_submit_populators(k, "c_bench", b, NULL, on_submit, &s, err,
                                    sizeof(err)) != CMX_OK) {
     fprintf(stderr, "submit: %s\n", err);
@@ -274,6 +289,7 @@ int main(int argc, char **argv)
   }
   cmx_engine_run(e);
   t_submit = now_s() - t0;
+  c_submit = cpu_s() - c0;
   if (s.code != CMX_OK) {
     fprintf(stderr, "submit: %s\n", s.detail);
     return 1;
@@ -334,10 +350,12 @@ int main(int argc, char **argv)
     sc.buf = &buf;
     sc.cap = &cap;
     t0 = now_s();
+    c0 = cpu_s();
     if (sink_next(&sc) != 0)
       return 1;
     cmx_engine_run(e);
     t_sink = now_s() - t0;
+    c_sink = cpu_s() - c0;
     if (sc.failed || sc.sent != nparts) {
       fprintf(stderr, "sink: part %zu failed\n", sc.sent);
       return 1;
@@ -359,6 +377,9 @@ int main(int argc, char **argv)
   printf("  submit          %.3f s for %zu parts, %.0f MB/s on the wire "
          "(simulator parsing included)\n",
          t_submit, s.parts ? s.parts : nparts, (double)json / 1e6 / t_submit);
+  printf("  submit, client  %.3f CPU s (this process only), %.0f MB/s of "
+         "client CPU\n",
+         c_submit, (double)json / 1e6 / c_submit);
   printf("  apply (sim)     %.3f s, %ld populators applied\n", t_apply,
          s.applied);
   printf("  peak RSS        %ld kB = %.2f x the batch JSON (goal <= 2)\n",
@@ -371,17 +392,21 @@ int main(int argc, char **argv)
   printf("  baseline sink   %.3f s for the same parts (transport only): "
          "submit takes %.2f x sink\n",
          t_sink, t_submit / t_sink);
+  printf("  baseline sink   %.3f client CPU s: submit's client CPU at %.2f x "
+         "sink\n",
+         c_sink, c_submit / c_sink);
   printf("RESULT name=kentik_populators n=%ld parts=%zu json_bytes=%llu "
          "build_s=%.3f split_s=%.3f split_mbps=%.1f submit_s=%.3f "
          "peak_rss_kb=%ld rss_over_json=%.3f applied=%ld "
          "split_over_memcpy=%.3f split_over_jsonc=%.2f "
-         "submit_over_sink=%.2f\n",
+         "submit_over_sink=%.2f client_cpu_submit_s=%.3f "
+         "client_cpu_sink_s=%.3f\n",
          n, nparts, (unsigned long long)json, t_build, t_split,
          (double)json / 1e6 / t_split, t_submit, rss_peak,
          (double)rss_peak * 1024.0 / (double)json, s.applied,
          t_memcpy / t_split,
          ((double)json / t_split) / ((double)jsonc_bytes / t_jsonc),
-         t_submit / t_sink);
+         t_submit / t_sink, c_submit, c_sink);
   cmx_kentik_free(k);
   cmx_engine_free(e);
   cmx_kentik_batch_free(b);
