@@ -424,6 +424,63 @@ START_TEST(test_method_safety)
 }
 END_TEST
 
+/* A POST on a kept-alive connection that the server closes without a
+ * reply: libcurl would send it again on a new connection on its own; the
+ * engine stops that resend (the first may have been applied) unless the
+ * call is retry-safe. */
+START_TEST(test_post_not_resent_on_dead_reused_connection)
+{
+  tu_env t;
+  tu_result warm = {0}, post = {0}, warm2 = {0}, post_safe = {0};
+  sim_fault f;
+  char u[256];
+  cmx_request *r;
+
+  tu_setup(&t, NULL);
+  cmx_lane_set_max_inflight(cmx_engine_lane(t.engine, "reuse"), 1);
+  tu_url(&t, "/echo", u, sizeof(u));
+  r = cmx_request_new("GET", u);
+  cmx_request_set_lane(r, "reuse");
+  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &warm, NULL), CMX_OK);
+  ck_assert(tu_run_idle(&t, 10000));
+  ck_assert_int_eq(warm.code, CMX_OK);
+
+  memset(&f, 0, sizeof(f));
+  f.method = "POST";
+  f.path = "/echo";
+  f.kind = SIM_FAULT_DROP;
+  f.count = 1;
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  r = cmx_request_new("POST", u);
+  cmx_request_set_lane(r, "reuse");
+  cmx_request_set_body(r, "{}", 2, "application/json");
+  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &post, NULL), CMX_OK);
+  ck_assert(tu_run_idle(&t, 10000));
+  ck_assert_int_eq(post.calls, 1);
+  ck_assert_int_eq(post.code, CMX_ETRANSPORT);
+  ck_assert_int_eq(post.attempts, 1);
+  /* The server saw the GET and one POST: nothing was sent twice. */
+  ck_assert_int_eq(sim_counter(t.sim, "generic ANY /echo"), 2);
+
+  /* The same with a retry-safe POST: resent (once), and it succeeds. */
+  r = cmx_request_new("GET", u);
+  cmx_request_set_lane(r, "reuse");
+  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &warm2, NULL), CMX_OK);
+  ck_assert(tu_run_idle(&t, 10000));
+  ck_assert_int_eq(sim_fault_add(t.sim, &f), 0);
+  r = cmx_request_new("POST", u);
+  cmx_request_set_lane(r, "reuse");
+  cmx_request_set_retry_safe(r, 1);
+  cmx_request_set_body(r, "{}", 2, "application/json");
+  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &post_safe, NULL),
+                   CMX_OK);
+  ck_assert(tu_run_idle(&t, 10000));
+  ck_assert_int_eq(post_safe.code, CMX_OK);
+  ck_assert_int_eq(sim_counter(t.sim, "generic ANY /echo"), 5);
+  tu_teardown(&t);
+}
+END_TEST
+
 static int
 count_timed(const struct event_base *base, const struct event *ev, void *ud)
 {
@@ -539,6 +596,7 @@ lane_suite(void)
   tcase_add_test(tc, test_queue_bound);
   tcase_add_test(tc, test_drain);
   tcase_add_test(tc, test_method_safety);
+  tcase_add_test(tc, test_post_not_resent_on_dead_reused_connection);
   tcase_add_test(tc, test_idle_engine_arms_no_timer);
   tcase_add_test(tc, test_lane_at_server_limit_no_429);
   tcase_add_test(tc, test_lane_above_limit_converges);
