@@ -219,19 +219,19 @@ CMX_EXTERN int cmx_pagerduty_rrequest(cmx_pagerduty *pd, const char *method,
                                       struct json_object *params,
                                       struct json_object *body,
                                       cmx_pagerduty_cb cb, void *ud);
-#define cmx_pagerduty_rget(pd, url, params, cb, ud) \
+#define cmx_pagerduty_rget(pd, url, params, cb, ud)                           \
   cmx_pagerduty_rrequest((pd), "GET", (url), (params), NULL, (cb), (ud))
-#define cmx_pagerduty_rpost(pd, url, body, cb, ud) \
+#define cmx_pagerduty_rpost(pd, url, body, cb, ud)                            \
   cmx_pagerduty_rrequest((pd), "POST", (url), NULL, (body), (cb), (ud))
-#define cmx_pagerduty_rput(pd, url, body, cb, ud) \
+#define cmx_pagerduty_rput(pd, url, body, cb, ud)                             \
   cmx_pagerduty_rrequest((pd), "PUT", (url), NULL, (body), (cb), (ud))
-#define cmx_pagerduty_rdelete(pd, url, cb, ud) \
+#define cmx_pagerduty_rdelete(pd, url, cb, ud)                                \
   cmx_pagerduty_rrequest((pd), "DELETE", (url), NULL, NULL, (cb), (ud))
-#define cmx_pagerduty_jget(pd, url, params, cb, ud) \
+#define cmx_pagerduty_jget(pd, url, params, cb, ud)                           \
   cmx_pagerduty_request((pd), "GET", (url), (params), NULL, (cb), (ud))
-#define cmx_pagerduty_jpost(pd, url, body, cb, ud) \
+#define cmx_pagerduty_jpost(pd, url, body, cb, ud)                            \
   cmx_pagerduty_request((pd), "POST", (url), NULL, (body), (cb), (ud))
-#define cmx_pagerduty_jput(pd, url, body, cb, ud) \
+#define cmx_pagerduty_jput(pd, url, body, cb, ud)                             \
   cmx_pagerduty_request((pd), "PUT", (url), NULL, (body), (cb), (ud))
 
 /* ------------------------------------------------------------------ */
@@ -252,7 +252,7 @@ typedef struct cmx_pagerduty_iter_opts {
    *  1 = sequential, as pdpyras).  Fan-out asks for total=true on the
    *  first page. */
   unsigned parallel;
-  int total;          /* ask for total=true even when sequential */
+  int total; /* ask for total=true even when sequential */
 } cmx_pagerduty_iter_opts;
 
 /**
@@ -345,13 +345,13 @@ typedef void (*cmx_pagerduty_events_cb)(cmx_pagerduty_events *ev,
 
 /** An event's fields; NULL means absent.  JSON members are borrowed. */
 typedef struct cmx_pagerduty_event {
-  const char *summary;   /* required for trigger, <= 1024 characters */
-  const char *source;    /* required for trigger */
-  const char *severity;  /* critical (default), error, warning, info */
+  const char *summary;  /* required for trigger, <= 1024 characters */
+  const char *source;   /* required for trigger */
+  const char *severity; /* critical (default), error, warning, info */
   const char *component;
   const char *group;
-  const char *class_;    /* payload.class */
-  const char *timestamp; /* ISO 8601 */
+  const char *class_;                 /* payload.class */
+  const char *timestamp;              /* ISO 8601 */
   struct json_object *custom_details; /* object */
   struct json_object *images;         /* array of {src, href, alt} */
   struct json_object *links;          /* array of {href, text} */
@@ -362,9 +362,9 @@ typedef struct cmx_pagerduty_event {
 
 /** A change event's fields. */
 typedef struct cmx_pagerduty_change {
-  const char *summary;   /* required, <= 1024 characters */
+  const char *summary; /* required, <= 1024 characters */
   const char *source;
-  const char *timestamp; /* default: now, UTC, ISO 8601 with Z */
+  const char *timestamp;              /* default: now, UTC, ISO 8601 with Z */
   struct json_object *custom_details; /* object */
   struct json_object *links;          /* array */
 } cmx_pagerduty_change;
@@ -404,8 +404,7 @@ CMX_EXTERN int cmx_pagerduty_trigger(cmx_pagerduty_events *ev,
 /** Acknowledge / resolve by dedup key (required, <= 255). */
 CMX_EXTERN int cmx_pagerduty_acknowledge(cmx_pagerduty_events *ev,
                                          const char *dedup_key,
-                                         cmx_pagerduty_events_cb cb,
-                                         void *ud);
+                                         cmx_pagerduty_events_cb cb, void *ud);
 CMX_EXTERN int cmx_pagerduty_resolve(cmx_pagerduty_events *ev,
                                      const char *dedup_key,
                                      cmx_pagerduty_events_cb cb, void *ud);

@@ -61,10 +61,10 @@
 #define PD_OFFSET_CAP 10000
 
 typedef struct coll {
-  const char *name;   /* "users" */
-  const char *single; /* "user" */
-  const char *type;   /* "user" */
-  char prefix;        /* id letter after 'P' */
+  const char *name;          /* "users" */
+  const char *single;        /* "user" */
+  const char *type;          /* "user" */
+  char prefix;               /* id letter after 'P' */
   struct json_object *items; /* array, in order */
   struct json_object *index; /* id -> item */
   unsigned long next_id;
@@ -105,8 +105,7 @@ typedef struct auth {
 
 /* ---- helpers ------------------------------------------------------ */
 
-static uint64_t
-now_ms(void)
+static uint64_t now_ms(void)
 {
   struct timespec ts;
 
@@ -114,9 +113,8 @@ now_ms(void)
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void
-rest_error(sim_req *r, int status, int code, const char *msg,
-           const char *detail)
+static void rest_error(sim_req *r, int status, int code, const char *msg,
+                       const char *detail)
 {
   struct json_object *o = json_object_new_object(),
                      *e = json_object_new_object();
@@ -132,9 +130,8 @@ rest_error(sim_req *r, int status, int code, const char *msg,
   sim_reply_json(r, status, o);
 }
 
-static void
-event_error(sim_req *r, int status, const char *st, const char *msg,
-            const char *detail)
+static void event_error(sim_req *r, int status, const char *st,
+                        const char *msg, const char *detail)
 {
   struct json_object *o = json_object_new_object(),
                      *a = json_object_new_array();
@@ -147,8 +144,7 @@ event_error(sim_req *r, int status, const char *st, const char *msg,
   sim_reply_json(r, status, o);
 }
 
-static const char *
-jstr(struct json_object *o, const char *k)
+static const char *jstr(struct json_object *o, const char *k)
 {
   struct json_object *v;
 
@@ -158,8 +154,7 @@ jstr(struct json_object *o, const char *k)
   return json_object_get_string(v);
 }
 
-static size_t
-u8len(const char *s)
+static size_t u8len(const char *s)
 {
   size_t n = 0;
 
@@ -170,8 +165,7 @@ u8len(const char *s)
 }
 
 /* Is `key` in the comma-separated list? */
-static int
-in_list(const char *list, const char *key)
+static int in_list(const char *list, const char *key)
 {
   size_t kl = strlen(key);
   const char *p = list;
@@ -190,8 +184,8 @@ in_list(const char *list, const char *key)
 }
 
 /* Fixed-window limit; sets the ratelimit-* headers; 1 when allowed. */
-static int
-limit_ok(pdsim *st, sim_req *r, const char *key, long limit, long window)
+static int limit_ok(pdsim *st, sim_req *r, const char *key, long limit,
+                    long window)
 {
   bucket *b;
   uint64_t now = now_ms();
@@ -221,17 +215,17 @@ limit_ok(pdsim *st, sim_req *r, const char *key, long limit, long window)
   sim_reply_header(r, "ratelimit-limit", v);
   snprintf(v, sizeof(v), "%ld", limit - b->count);
   sim_reply_header(r, "ratelimit-remaining", v);
-  snprintf(v, sizeof(v), "%llu",
-           (unsigned long long)((b->start + (uint64_t)window - now + 999) /
-                                1000));
+  snprintf(
+      v, sizeof(v), "%llu",
+      (unsigned long long)((b->start + (uint64_t)window - now + 999) / 1000));
   sim_reply_header(r, "ratelimit-reset", v);
   return ok;
 }
 
 /* ---- collections -------------------------------------------------- */
 
-static struct json_object *
-new_item(pdsim *st, coll *c, struct json_object *fields)
+static struct json_object *new_item(pdsim *st, coll *c,
+                                    struct json_object *fields)
 {
   struct json_object *it = json_object_new_object();
   char id[32], url[256];
@@ -245,7 +239,8 @@ new_item(pdsim *st, coll *c, struct json_object *fields)
   snprintf(url, sizeof(url), "https://sim.pagerduty.com/%s/%s", c->name, id);
   json_object_object_add(it, "html_url", json_object_new_string(url));
   if (fields) {
-    json_object_object_foreach(fields, k, v) {
+    json_object_object_foreach(fields, k, v)
+    {
       struct json_object *cp = NULL;
 
       if (!strcmp(k, "id") || !strcmp(k, "self") || !strcmp(k, "type") ||
@@ -259,9 +254,9 @@ new_item(pdsim *st, coll *c, struct json_object *fields)
     if (!json_object_object_get_ex(it, "status", NULL))
       json_object_object_add(it, "status",
                              json_object_new_string("triggered"));
-    json_object_object_add(it, "incident_number",
-                           json_object_new_int64((int64_t)
-                                                 ++st->incident_number));
+    json_object_object_add(
+        it, "incident_number",
+        json_object_new_int64((int64_t)++st->incident_number));
   }
   {
     const char *sum = jstr(it, "name");
@@ -275,14 +270,12 @@ new_item(pdsim *st, coll *c, struct json_object *fields)
   return it;
 }
 
-static void
-audit(pdsim *st, const char *action, struct json_object *item)
+static void audit(pdsim *st, const char *action, struct json_object *item)
 {
   struct json_object *rec = json_object_new_object(), *ref;
   char id[32];
 
-  snprintf(id, sizeof(id), "AR%08zu",
-           json_object_array_length(st->audit) + 1);
+  snprintf(id, sizeof(id), "AR%08zu", json_object_array_length(st->audit) + 1);
   json_object_object_add(rec, "id", json_object_new_string(id));
   json_object_object_add(rec, "action", json_object_new_string(action));
   json_object_object_add(rec, "execution_time",
@@ -298,8 +291,7 @@ audit(pdsim *st, const char *action, struct json_object *item)
   json_object_array_add(st->audit, rec);
 }
 
-static void
-seed(pdsim *st)
+static void seed(pdsim *st)
 {
   long n, i;
   char buf[128];
@@ -357,9 +349,9 @@ seed(pdsim *st)
     a = json_object_new_object();
     u = json_object_new_object();
     snprintf(buf, sizeof(buf), "PU%06ld",
-             st->c[C_USERS].next_id ? (i - 1) % (long)st->c[C_USERS].next_id
-                                          + 1
-                                    : 1);
+             st->c[C_USERS].next_id
+                 ? (i - 1) % (long)st->c[C_USERS].next_id + 1
+                 : 1);
     json_object_object_add(u, "id", json_object_new_string(buf));
     json_object_object_add(u, "type",
                            json_object_new_string("user_reference"));
@@ -374,8 +366,7 @@ seed(pdsim *st)
     audit(st, "create", NULL);
 }
 
-static void
-clear_state(pdsim *st)
+static void clear_state(pdsim *st)
 {
   int i;
   bucket *b;
@@ -401,8 +392,7 @@ clear_state(pdsim *st)
   st->incident_number = 0;
 }
 
-static void
-init_state(pdsim *st)
+static void init_state(pdsim *st)
 {
   static const struct {
     const char *name, *single, *type;
@@ -431,8 +421,7 @@ init_state(pdsim *st)
   seed(st);
 }
 
-static void
-pd_reset(void *arg)
+static void pd_reset(void *arg)
 {
   pdsim *st = arg;
 
@@ -440,8 +429,7 @@ pd_reset(void *arg)
   init_state(st);
 }
 
-static void
-pd_free(void *arg)
+static void pd_free(void *arg)
 {
   pdsim *st = arg;
 
@@ -449,8 +437,7 @@ pd_free(void *arg)
   free(st);
 }
 
-static coll *
-coll_of(pdsim *st, const char *path)
+static coll *coll_of(pdsim *st, const char *path)
 {
   int i;
   size_t n;
@@ -466,8 +453,7 @@ coll_of(pdsim *st, const char *path)
 
 /* ---- auth, From, rate limit (REST) -------------------------------- */
 
-static int
-check_auth(pdsim *st, sim_req *r, auth *a)
+static int check_auth(pdsim *st, sim_req *r, auth *a)
 {
   const char *h = sim_req_header(r, "Authorization");
   const char *tok = sim_config_get(st->s, "pagerduty.token", "pd-test-token");
@@ -481,8 +467,9 @@ check_auth(pdsim *st, sim_req *r, auth *a)
     a->key = h + 12;
     if (*a->key && strcmp(a->key, tok) == 0) {
       a->ok = 1;
-      a->account = strcmp(sim_config_get(st->s, "pagerduty.token_level",
-                                         "account"), "user") != 0;
+      a->account =
+          strcmp(sim_config_get(st->s, "pagerduty.token_level", "account"),
+                 "user") != 0;
     } else if (*a->key && strcmp(a->key, ro) == 0) {
       a->ok = a->readonly = 1;
       a->account = 1;
@@ -501,8 +488,7 @@ check_auth(pdsim *st, sim_req *r, auth *a)
 }
 
 /* The 13 endpoints needing From with an account-level key. */
-static int
-needs_from(const char *m, const char *p)
+static int needs_from(const char *m, const char *p)
 {
   static const char *const pats[][2] = {
       {"POST", "/incidents"},
@@ -546,8 +532,7 @@ needs_from(const char *m, const char *p)
 
 static void run_route(sim_req *r, void *arg);
 
-static void
-h_entry(sim_req *r, void *arg)
+static void h_entry(sim_req *r, void *arg)
 {
   route *rt = arg;
   pdsim *st = rt->st;
@@ -560,8 +545,7 @@ h_entry(sim_req *r, void *arg)
   run_route(r, rt);
 }
 
-static void
-run_route(sim_req *r, void *arg)
+static void run_route(sim_req *r, void *arg)
 {
   route *rt = arg;
   pdsim *st = rt->st;
@@ -576,7 +560,8 @@ run_route(sim_req *r, void *arg)
   if (!check_auth(st, r, &a))
     return;
   snprintf(key, sizeof(key), "rest:%.150s", a.key);
-  if (!limit_ok(st, r, key, sim_config_long(st->s, "pagerduty.rest_limit", 960),
+  if (!limit_ok(st, r, key,
+                sim_config_long(st->s, "pagerduty.rest_limit", 960),
                 sim_config_long(st->s, "pagerduty.rest_window_ms", 60000))) {
     sim_count(st->s, "pagerduty.rest_429", 1);
     rest_error(r, 429, 2020, "Rate Limit Exceeded", NULL);
@@ -602,8 +587,7 @@ run_route(sim_req *r, void *arg)
 
 /* ---- listing ------------------------------------------------------ */
 
-static int
-icontains(const char *hay, const char *needle)
+static int icontains(const char *hay, const char *needle)
 {
   size_t n = strlen(needle), i;
 
@@ -615,8 +599,7 @@ icontains(const char *hay, const char *needle)
   return n == 0;
 }
 
-static int
-match_filters(sim_req *r, coll *c, struct json_object *it)
+static int match_filters(sim_req *r, coll *c, struct json_object *it)
 {
   const char *q = sim_req_query(r, "query"), *vals[64];
   size_t n, i;
@@ -656,14 +639,13 @@ match_filters(sim_req *r, coll *c, struct json_object *it)
   return 1;
 }
 
-static void
-list_page(sim_req *r, pdsim *st, const char *wrapper,
-          struct json_object *items, coll *c)
+static void list_page(sim_req *r, pdsim *st, const char *wrapper,
+                      struct json_object *items, coll *c)
 {
   const char *ls = sim_req_query(r, "limit"), *os = sim_req_query(r, "offset"),
              *ts = sim_req_query(r, "total");
-  long limit = ls ? strtol(ls, NULL, 10) : 25, offset = os ? strtol(os, NULL, 10)
-                                                          : 0;
+  long limit = ls ? strtol(ls, NULL, 10) : 25,
+       offset = os ? strtol(os, NULL, 10) : 0;
   size_t i, n = json_object_array_length(items), matched = 0, taken = 0;
   struct json_object *o, *arr;
   int total = ts && (strcmp(ts, "true") == 0 || strcmp(ts, "1") == 0);
@@ -698,20 +680,18 @@ list_page(sim_req *r, pdsim *st, const char *wrapper,
   json_object_object_add(o, wrapper, arr);
   json_object_object_add(o, "limit", json_object_new_int64(limit));
   json_object_object_add(o, "offset", json_object_new_int64(offset));
-  json_object_object_add(o, "more",
-                         json_object_new_boolean(
-                             empty_more ? 1
-                                        : (size_t)offset + taken < matched));
-  json_object_object_add(o, "total",
-                         total ? json_object_new_int64((int64_t)matched)
-                               : NULL);
+  json_object_object_add(
+      o, "more",
+      json_object_new_boolean(empty_more ? 1
+                                         : (size_t)offset + taken < matched));
+  json_object_object_add(
+      o, "total", total ? json_object_new_int64((int64_t)matched) : NULL);
   sim_reply_json(r, 200, o);
 }
 
 /* ---- REST handlers ------------------------------------------------ */
 
-static void
-h_list(sim_req *r, void *arg)
+static void h_list(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = coll_of(st, sim_req_path(r));
@@ -719,8 +699,7 @@ h_list(sim_req *r, void *arg)
   list_page(r, st, c->name, c->items, c);
 }
 
-static struct json_object *
-wrapped_body(sim_req *r, const char *key)
+static struct json_object *wrapped_body(sim_req *r, const char *key)
 {
   struct json_object *b = sim_req_json(r), *v;
 
@@ -731,8 +710,7 @@ wrapped_body(sim_req *r, const char *key)
   return v;
 }
 
-static void
-reply_one(sim_req *r, int status, coll *c, struct json_object *it)
+static void reply_one(sim_req *r, int status, coll *c, struct json_object *it)
 {
   struct json_object *o = json_object_new_object();
 
@@ -740,8 +718,7 @@ reply_one(sim_req *r, int status, coll *c, struct json_object *it)
   sim_reply_json(r, status, o);
 }
 
-static void
-h_create(sim_req *r, void *arg)
+static void h_create(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = coll_of(st, sim_req_path(r));
@@ -773,8 +750,7 @@ h_create(sim_req *r, void *arg)
   reply_one(r, 201, c, it);
 }
 
-static struct json_object *
-lookup(sim_req *r, coll *c, unsigned param)
+static struct json_object *lookup(sim_req *r, coll *c, unsigned param)
 {
   struct json_object *it;
   const char *id = sim_req_param(r, param);
@@ -786,8 +762,7 @@ lookup(sim_req *r, coll *c, unsigned param)
   return it;
 }
 
-static void
-h_get(sim_req *r, void *arg)
+static void h_get(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = coll_of(st, sim_req_path(r));
@@ -797,10 +772,10 @@ h_get(sim_req *r, void *arg)
     reply_one(r, 200, c, it);
 }
 
-static void
-merge_into(struct json_object *it, struct json_object *f)
+static void merge_into(struct json_object *it, struct json_object *f)
 {
-  json_object_object_foreach(f, k, v) {
+  json_object_object_foreach(f, k, v)
+  {
     struct json_object *cp = NULL;
 
     if (!strcmp(k, "id") || !strcmp(k, "self") || !strcmp(k, "type") ||
@@ -811,8 +786,7 @@ merge_into(struct json_object *it, struct json_object *f)
   }
 }
 
-static void
-h_update(sim_req *r, void *arg)
+static void h_update(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = coll_of(st, sim_req_path(r));
@@ -831,8 +805,7 @@ h_update(sim_req *r, void *arg)
   reply_one(r, 200, c, it);
 }
 
-static void
-h_delete(sim_req *r, void *arg)
+static void h_delete(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = coll_of(st, sim_req_path(r));
@@ -852,8 +825,7 @@ h_delete(sim_req *r, void *arg)
   sim_reply(r, 204, NULL, "", 0);
 }
 
-static void
-h_me(sim_req *r, void *arg)
+static void h_me(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   const char *h = sim_req_header(r, "Authorization");
@@ -871,8 +843,7 @@ h_me(sim_req *r, void *arg)
              NULL);
 }
 
-static void
-h_multi_update(sim_req *r, void *arg)
+static void h_multi_update(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   coll *c = &st->c[C_INCIDENTS];
@@ -915,8 +886,7 @@ h_multi_update(sim_req *r, void *arg)
   sim_reply_json(r, 200, o);
 }
 
-static void
-h_notes(sim_req *r, void *arg)
+static void h_notes(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   struct json_object *it = lookup(r, &st->c[C_INCIDENTS], 0), *arr, *f, *o,
@@ -954,8 +924,7 @@ h_notes(sim_req *r, void *arg)
   sim_reply_json(r, 201, o);
 }
 
-static void
-h_team_user(sim_req *r, void *arg)
+static void h_team_user(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   struct json_object *u;
@@ -970,8 +939,7 @@ h_team_user(sim_req *r, void *arg)
   sim_reply(r, 204, NULL, "", 0);
 }
 
-static void
-h_audit(sim_req *r, void *arg)
+static void h_audit(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   const char *ls = sim_req_query(r, "limit"), *cs = sim_req_query(r, "cursor");
@@ -992,9 +960,8 @@ h_audit(sim_req *r, void *arg)
   n = (long)json_object_array_length(st->audit);
   arr = json_object_new_array();
   for (i = start; i < n && i < start + limit; i++)
-    json_object_array_add(arr,
-                          json_object_get(json_object_array_get_idx(st->audit,
-                                                                    (size_t)i)));
+    json_object_array_add(
+        arr, json_object_get(json_object_array_get_idx(st->audit, (size_t)i)));
   o = json_object_new_object();
   json_object_object_add(o, "records", arr);
   json_object_object_add(o, "limit", json_object_new_int64(limit));
@@ -1009,9 +976,8 @@ h_audit(sim_req *r, void *arg)
 
 /* ---- Events API v2 ------------------------------------------------- */
 
-static int
-events_common(pdsim *st, sim_req *r, struct json_object **bodyp,
-              const char **rkp)
+static int events_common(pdsim *st, sim_req *r, struct json_object **bodyp,
+                         const char **rkp)
 {
   size_t len;
   struct json_object *b;
@@ -1048,7 +1014,8 @@ events_common(pdsim *st, sim_req *r, struct json_object **bodyp,
     sim_count(st->s, "pagerduty.events_429", 1);
     event_error(r, 429, "throttle event",
                 "Requests for this service are arriving too quickly.  Please "
-                "retry later.", NULL);
+                "retry later.",
+                NULL);
     return 0;
   }
   *bodyp = b;
@@ -1056,21 +1023,21 @@ events_common(pdsim *st, sim_req *r, struct json_object **bodyp,
   return 1;
 }
 
-static void
-gen_dedup(pdsim *st, char *out, size_t n)
+static void gen_dedup(pdsim *st, char *out, size_t n)
 {
   static uint64_t x = 0x243f6a8885a308d3ULL;
 
   x ^= now_ms() + st->events_seen;
   x = x * 6364136223846793005ULL + 1442695040888963407ULL;
   snprintf(out, n, "%08llx-%04llx-4%03llx-a%03llx-%012llx",
-           (unsigned long long)(x >> 32), (unsigned long long)(x >> 16) & 0xffff,
+           (unsigned long long)(x >> 32),
+           (unsigned long long)(x >> 16) & 0xffff,
            (unsigned long long)(x >> 4) & 0xfff, (unsigned long long)x & 0xfff,
            (unsigned long long)(st->events_seen & 0xffffffffffffULL));
 }
 
-static void
-set_incident_status(pdsim *st, struct json_object *alert, const char *status)
+static void set_incident_status(pdsim *st, struct json_object *alert,
+                                const char *status)
 {
   struct json_object *it;
   const char *iid = jstr(alert, "incident");
@@ -1080,8 +1047,7 @@ set_incident_status(pdsim *st, struct json_object *alert, const char *status)
     json_object_object_add(it, "status", json_object_new_string(status));
 }
 
-static void
-h_enqueue(sim_req *r, void *arg)
+static void h_enqueue(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   struct json_object *b, *p, *alert, *o;
@@ -1152,9 +1118,9 @@ h_enqueue(sim_req *r, void *arg)
 
       json_object_object_add(f, "title", json_object_new_string(sum));
       json_object_object_add(f, "incident_key", json_object_new_string(dk));
-      json_object_object_add(f, "urgency",
-                             json_object_new_string(
-                                 strcmp(sev, "critical") == 0 ||
+      json_object_object_add(
+          f, "urgency",
+          json_object_new_string(strcmp(sev, "critical") == 0 ||
                                          strcmp(sev, "error") == 0
                                      ? "high"
                                      : "low"));
@@ -1179,9 +1145,9 @@ h_enqueue(sim_req *r, void *arg)
     snprintf(key, sizeof(key), "%s\x1f%s", rk, dk);
     if (json_object_object_get_ex(st->alerts, key, &alert) &&
         strcmp(jstr(alert, "status"), "resolved") != 0) {
-      set_incident_status(st, alert, strcmp(action, "resolve") == 0
-                                         ? "resolved"
-                                         : "acknowledged");
+      set_incident_status(st, alert,
+                          strcmp(action, "resolve") == 0 ? "resolved"
+                                                         : "acknowledged");
     } else {
       sim_count(st->s, "pagerduty.events_dropped", 1);
     }
@@ -1202,8 +1168,7 @@ h_enqueue(sim_req *r, void *arg)
   sim_reply_json(r, 202, o);
 }
 
-static void
-h_change(sim_req *r, void *arg)
+static void h_change(sim_req *r, void *arg)
 {
   pdsim *st = arg;
   struct json_object *b, *p, *o;
@@ -1277,8 +1242,7 @@ typedef struct pd_attach {
   route rt[NROUTES];
 } pd_attach;
 
-int
-sim_pagerduty_attach(sim_service *svc)
+int sim_pagerduty_attach(sim_service *svc)
 {
   sim *s = sim_service_sim(svc);
   pd_attach *pa = calloc(1, sizeof(*pa));

@@ -17,8 +17,7 @@
 #define PD_BODY_MAX (512 * 1024)
 
 /* UTF-8 code points of s. */
-static size_t
-u8len(const char *s)
+static size_t u8len(const char *s)
 {
   size_t n = 0;
 
@@ -28,8 +27,7 @@ u8len(const char *s)
   return n;
 }
 
-static int
-add_str(struct json_object *o, const char *k, const char *v)
+static int add_str(struct json_object *o, const char *k, const char *v)
 {
   struct json_object *s;
 
@@ -42,8 +40,8 @@ add_str(struct json_object *o, const char *k, const char *v)
   return 0;
 }
 
-static int
-add_copy(struct json_object *o, const char *k, struct json_object *v)
+static int add_copy(struct json_object *o, const char *k,
+                    struct json_object *v)
 {
   struct json_object *c = NULL;
 
@@ -55,8 +53,8 @@ add_copy(struct json_object *o, const char *k, struct json_object *v)
   return 0;
 }
 
-static int
-check_key(const char *key, const char *field, char *errbuf, size_t errlen)
+static int check_key(const char *key, const char *field, char *errbuf,
+                     size_t errlen)
 {
   if (!key || !*key) {
     cmx__pd_err(errbuf, errlen, "%s: required, a non-empty string", field);
@@ -69,23 +67,21 @@ check_key(const char *key, const char *field, char *errbuf, size_t errlen)
   return 0;
 }
 
-static int
-check_dedup(const char *k, char *errbuf, size_t errlen)
+static int check_dedup(const char *k, char *errbuf, size_t errlen)
 {
   if (!*k) {
     cmx__pd_err(errbuf, errlen, "dedup_key: must not be empty");
     return -1;
   }
   if (u8len(k) > PD_DEDUP_MAX) {
-    cmx__pd_err(errbuf, errlen,
-                "dedup_key: at most 255 characters (got %zu)", u8len(k));
+    cmx__pd_err(errbuf, errlen, "dedup_key: at most 255 characters (got %zu)",
+                u8len(k));
     return -1;
   }
   return 0;
 }
 
-static int
-check_size(struct json_object *o, char *errbuf, size_t errlen)
+static int check_size(struct json_object *o, char *errbuf, size_t errlen)
 {
   size_t n = strlen(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 
@@ -97,25 +93,24 @@ check_size(struct json_object *o, char *errbuf, size_t errlen)
   return 0;
 }
 
-static int
-check_summary(const char *s, char *errbuf, size_t errlen)
+static int check_summary(const char *s, char *errbuf, size_t errlen)
 {
   if (!s || !*s) {
     cmx__pd_err(errbuf, errlen, "summary: required, a non-empty string");
     return -1;
   }
   if (u8len(s) > PD_SUMMARY_MAX) {
-    cmx__pd_err(errbuf, errlen,
-                "summary: at most 1024 characters (got %zu)", u8len(s));
+    cmx__pd_err(errbuf, errlen, "summary: at most 1024 characters (got %zu)",
+                u8len(s));
     return -1;
   }
   return 0;
 }
 
-struct json_object *
-cmx_pagerduty_event_body(const char *routing_key, const char *action,
-                         const cmx_pagerduty_event *e, char *errbuf,
-                         size_t errlen)
+struct json_object *cmx_pagerduty_event_body(const char *routing_key,
+                                             const char *action,
+                                             const cmx_pagerduty_event *e,
+                                             char *errbuf, size_t errlen)
 {
   static const char *const sev[] = {"critical", "error", "warning", "info"};
   struct json_object *o = NULL, *p = NULL;
@@ -125,9 +120,9 @@ cmx_pagerduty_event_body(const char *routing_key, const char *action,
 
   if (check_key(routing_key, "routing_key", errbuf, errlen) != 0)
     return NULL;
-  if (!action || (strcmp(action, "trigger") != 0 &&
-                  strcmp(action, "acknowledge") != 0 &&
-                  strcmp(action, "resolve") != 0)) {
+  if (!action ||
+      (strcmp(action, "trigger") != 0 && strcmp(action, "acknowledge") != 0 &&
+       strcmp(action, "resolve") != 0)) {
     cmx__pd_err(errbuf, errlen,
                 "event_action: must be trigger, acknowledge or resolve");
     return NULL;
@@ -223,8 +218,7 @@ nomem:
 }
 
 /* Now in UTC, ISO 8601 with microseconds (none when zero) and Z. */
-static void
-now_iso(char *buf, size_t n)
+static void now_iso(char *buf, size_t n)
 {
   struct timeval tv;
   struct tm tm;
@@ -239,10 +233,9 @@ now_iso(char *buf, size_t n)
     snprintf(buf + l, n - l, "Z");
 }
 
-struct json_object *
-cmx_pagerduty_change_body(const char *routing_key,
-                          const cmx_pagerduty_change *c, char *errbuf,
-                          size_t errlen)
+struct json_object *cmx_pagerduty_change_body(const char *routing_key,
+                                              const cmx_pagerduty_change *c,
+                                              char *errbuf, size_t errlen)
 {
   struct json_object *o = NULL, *p;
   char ts[64];

@@ -41,8 +41,7 @@ typedef struct ev_op {
   char detail[512];
 } ev_op;
 
-static void
-ev_unref(cmx_pagerduty_events *ev)
+static void ev_unref(cmx_pagerduty_events *ev)
 {
   if (--ev->refs > 0)
     return;
@@ -51,9 +50,9 @@ ev_unref(cmx_pagerduty_events *ev)
   free(ev);
 }
 
-cmx_pagerduty_events *
-cmx_pagerduty_events_new(cmx_engine *engine, const char *routing_key,
-                         char *errbuf, size_t errlen)
+cmx_pagerduty_events *cmx_pagerduty_events_new(cmx_engine *engine,
+                                               const char *routing_key,
+                                               char *errbuf, size_t errlen)
 {
   cmx_pagerduty_events *ev;
   cmx_retry_policy rp;
@@ -98,8 +97,7 @@ nomem:
   return NULL;
 }
 
-void
-cmx_pagerduty_events_free(cmx_pagerduty_events *ev)
+void cmx_pagerduty_events_free(cmx_pagerduty_events *ev)
 {
   if (!ev || ev->freed)
     return;
@@ -107,16 +105,17 @@ cmx_pagerduty_events_free(cmx_pagerduty_events *ev)
   ev_unref(ev);
 }
 
-int
-cmx_pagerduty_events_set_base_url(cmx_pagerduty_events *ev, const char *url)
+int cmx_pagerduty_events_set_base_url(cmx_pagerduty_events *ev,
+                                      const char *url)
 {
   char *c;
   size_t n;
 
   if (!ev)
     return CMX_EINVAL;
-  if (!url || (strncmp(url, "http://", 7) != 0 &&
-               strncmp(url, "https://", 8) != 0) || strchr(url, '?')) {
+  if (!url ||
+      (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+      strchr(url, '?')) {
     cmx__pd_set_last(ev->last_error,
                      "base_url: must be an http:// or https:// URL");
     return CMX_EINVAL;
@@ -132,18 +131,16 @@ cmx_pagerduty_events_set_base_url(cmx_pagerduty_events *ev, const char *url)
   return CMX_OK;
 }
 
-int
-cmx_pagerduty_events_set_rate(cmx_pagerduty_events *ev, double per_minute,
-                              unsigned burst)
+int cmx_pagerduty_events_set_rate(cmx_pagerduty_events *ev, double per_minute,
+                                  unsigned burst)
 {
   if (!ev || per_minute < 0)
     return CMX_EINVAL;
   return cmx_lane_set_rate(ev->lane, per_minute / 60.0, burst);
 }
 
-int
-cmx_pagerduty_events_set_retry(cmx_pagerduty_events *ev,
-                               const cmx_retry_policy *p)
+int cmx_pagerduty_events_set_retry(cmx_pagerduty_events *ev,
+                                   const cmx_retry_policy *p)
 {
   if (!ev || !p || p->max_attempts < 1) {
     if (ev)
@@ -154,20 +151,17 @@ cmx_pagerduty_events_set_retry(cmx_pagerduty_events *ev,
   return cmx_lane_set_retry(ev->lane, p);
 }
 
-cmx_lane *
-cmx_pagerduty_events_lane(cmx_pagerduty_events *ev)
+cmx_lane *cmx_pagerduty_events_lane(cmx_pagerduty_events *ev)
 {
   return ev ? ev->lane : NULL;
 }
 
-const char *
-cmx_pagerduty_events_last_error(const cmx_pagerduty_events *ev)
+const char *cmx_pagerduty_events_last_error(const cmx_pagerduty_events *ev)
 {
   return ev ? ev->last_error : "";
 }
 
-static void
-ev_op_free(ev_op *op)
+static void ev_op_free(ev_op *op)
 {
   cmx_pagerduty_events *ev = op->ev;
 
@@ -179,8 +173,7 @@ ev_op_free(ev_op *op)
 
 static int ev_send(ev_op *op);
 
-static void
-resend_timer(cmx_engine *engine, int code, void *ud)
+static void resend_timer(cmx_engine *engine, int code, void *ud)
 {
   ev_op *op = ud;
   cmx_pagerduty_result r;
@@ -200,8 +193,7 @@ resend_timer(cmx_engine *engine, int code, void *ud)
   ev_op_free(op);
 }
 
-static void
-ev_done(cmx_call *call, const cmx_response *res, void *ud)
+static void ev_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   ev_op *op = ud;
   cmx_pagerduty_result r;
@@ -244,8 +236,7 @@ ev_done(cmx_call *call, const cmx_response *res, void *ud)
   ev_op_free(op);
 }
 
-static int
-ev_send(ev_op *op)
+static int ev_send(ev_op *op)
 {
   cmx_request *req = cmx_request_new("POST", op->url);
   int rc;
@@ -268,9 +259,8 @@ ev_send(ev_op *op)
   return rc;
 }
 
-static int
-ev_start(cmx_pagerduty_events *ev, struct json_object *body, int change,
-         cmx_pagerduty_events_cb cb, void *ud)
+static int ev_start(cmx_pagerduty_events *ev, struct json_object *body,
+                    int change, cmx_pagerduty_events_cb cb, void *ud)
 {
   struct json_object *dk;
   ev_op *op;
@@ -286,8 +276,8 @@ ev_start(cmx_pagerduty_events *ev, struct json_object *body, int change,
   op->cb = cb;
   op->ud = ud;
   op->change = change;
-  op->body = strdup(json_object_to_json_string_ext(body,
-                                                   JSON_C_TO_STRING_PLAIN));
+  op->body =
+      strdup(json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN));
   if (!change && json_object_object_get_ex(body, "dedup_key", &dk))
     snprintf(op->dedup, sizeof(op->dedup), "%s", json_object_get_string(dk));
   json_object_put(body);
@@ -310,9 +300,9 @@ ev_start(cmx_pagerduty_events *ev, struct json_object *body, int change,
   return rc;
 }
 
-static int
-ev_event(cmx_pagerduty_events *ev, const char *action,
-         const cmx_pagerduty_event *e, cmx_pagerduty_events_cb cb, void *ud)
+static int ev_event(cmx_pagerduty_events *ev, const char *action,
+                    const cmx_pagerduty_event *e, cmx_pagerduty_events_cb cb,
+                    void *ud)
 {
   char err[CMX__PD_ERRLEN] = "";
   struct json_object *body;
@@ -330,16 +320,15 @@ ev_event(cmx_pagerduty_events *ev, const char *action,
   return ev_start(ev, body, 0, cb, ud);
 }
 
-int
-cmx_pagerduty_trigger(cmx_pagerduty_events *ev, const cmx_pagerduty_event *e,
-                      cmx_pagerduty_events_cb cb, void *ud)
+int cmx_pagerduty_trigger(cmx_pagerduty_events *ev,
+                          const cmx_pagerduty_event *e,
+                          cmx_pagerduty_events_cb cb, void *ud)
 {
   return ev_event(ev, "trigger", e, cb, ud);
 }
 
-int
-cmx_pagerduty_acknowledge(cmx_pagerduty_events *ev, const char *dedup_key,
-                          cmx_pagerduty_events_cb cb, void *ud)
+int cmx_pagerduty_acknowledge(cmx_pagerduty_events *ev, const char *dedup_key,
+                              cmx_pagerduty_events_cb cb, void *ud)
 {
   cmx_pagerduty_event e;
 
@@ -348,9 +337,8 @@ cmx_pagerduty_acknowledge(cmx_pagerduty_events *ev, const char *dedup_key,
   return ev_event(ev, "acknowledge", &e, cb, ud);
 }
 
-int
-cmx_pagerduty_resolve(cmx_pagerduty_events *ev, const char *dedup_key,
-                      cmx_pagerduty_events_cb cb, void *ud)
+int cmx_pagerduty_resolve(cmx_pagerduty_events *ev, const char *dedup_key,
+                          cmx_pagerduty_events_cb cb, void *ud)
 {
   cmx_pagerduty_event e;
 
@@ -359,10 +347,9 @@ cmx_pagerduty_resolve(cmx_pagerduty_events *ev, const char *dedup_key,
   return ev_event(ev, "resolve", &e, cb, ud);
 }
 
-int
-cmx_pagerduty_change_submit(cmx_pagerduty_events *ev,
-                            const cmx_pagerduty_change *c,
-                            cmx_pagerduty_events_cb cb, void *ud)
+int cmx_pagerduty_change_submit(cmx_pagerduty_events *ev,
+                                const cmx_pagerduty_change *c,
+                                cmx_pagerduty_events_cb cb, void *ud)
 {
   char err[CMX__PD_ERRLEN] = "";
   struct json_object *body;

@@ -50,8 +50,7 @@ struct iter {
   char detail[512];
 };
 
-static void
-iter_free(iter *it)
+static void iter_free(iter *it)
 {
   size_t i;
 
@@ -65,16 +64,14 @@ iter_free(iter *it)
   free(it);
 }
 
-static void
-maybe_free(iter *it)
+static void maybe_free(iter *it)
 {
   if (it->finished && it->inflight == 0)
     iter_free(it);
 }
 
 /* End the iteration: done runs once; outstanding pages are cancelled. */
-static void
-finish(iter *it, const cmx_response *res, int code)
+static void finish(iter *it, const cmx_response *res, int code)
 {
   cmx_pagerduty_result r;
   size_t i;
@@ -105,8 +102,7 @@ static void finish_later(void *ud);
 
 static int send_page(iter *it, long offset, long idx);
 
-static void
-cap_note(iter *it, long offset)
+static void cap_note(iter *it, long offset)
 {
   it->capped = 1;
   snprintf(it->detail, sizeof(it->detail),
@@ -117,8 +113,8 @@ cap_note(iter *it, long offset)
 
 /* Deliver the items of a page body.  0 go on, 1 stopped by the caller,
  * -1 body without the wrapper list. */
-static int
-deliver(iter *it, struct json_object *body, size_t *count, int *more)
+static int deliver(iter *it, struct json_object *body, size_t *count,
+                   int *more)
 {
   struct json_object *list, *v;
   size_t i, n;
@@ -130,7 +126,8 @@ deliver(iter *it, struct json_object *body, size_t *count, int *more)
       !json_object_is_type(list, json_type_array)) {
     snprintf(it->detail, sizeof(it->detail),
              "GET %s: expected the response body to be an object with the "
-             "list \"%s\"", it->url, it->wrapper);
+             "list \"%s\"",
+             it->url, it->wrapper);
     return -1;
   }
   if (json_object_object_get_ex(body, "more", &v))
@@ -142,9 +139,8 @@ deliver(iter *it, struct json_object *body, size_t *count, int *more)
   *count = n;
   for (i = 0; i < n; i++) {
     it->n++;
-    if (it->item_cb &&
-        it->item_cb(it->pd, json_object_array_get_idx(list, i), it->n,
-                    it->total, it->ud) != 0)
+    if (it->item_cb && it->item_cb(it->pd, json_object_array_get_idx(list, i),
+                                   it->n, it->total, it->ud) != 0)
       return 1;
   }
   return 0;
@@ -152,8 +148,7 @@ deliver(iter *it, struct json_object *body, size_t *count, int *more)
 
 /* Next sequential page at it->offset, honouring the cap. Returns 1 when a
  * request went out, 0 when finished (capped), or an error code < 0. */
-static int
-seq_next(iter *it)
+static int seq_next(iter *it)
 {
   if (it->offset + (long)it->limit > CMX_PAGERDUTY_OFFSET_CAP) {
     cap_note(it, it->offset);
@@ -162,8 +157,7 @@ seq_next(iter *it)
   return send_page(it, it->offset, -1) == CMX_OK ? 1 : -1;
 }
 
-static void
-pump(iter *it)
+static void pump(iter *it)
 {
   while (!it->finished && it->inflight < it->parallel &&
          it->next_submit < it->npages) {
@@ -179,8 +173,7 @@ pump(iter *it)
   }
 }
 
-static void
-plan_fanout(iter *it)
+static void plan_fanout(iter *it)
 {
   long off, n = 0;
 
@@ -199,8 +192,7 @@ plan_fanout(iter *it)
     it->pages[off].offset = it->offset + off * (long)it->limit;
 }
 
-static void
-page_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
+static void page_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
 {
   preq *pr = ud;
   iter *it = pr->it;
@@ -234,8 +226,7 @@ page_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
   if (idx >= 0) { /* fan-out page: keep it, deliver in order */
     it->pages[idx].body = json_object_get(body);
     it->pages[idx].done = 1;
-    while (it->next_deliver < it->npages &&
-           it->pages[it->next_deliver].done) {
+    while (it->next_deliver < it->npages && it->pages[it->next_deliver].done) {
       page *pg = &it->pages[it->next_deliver];
 
       rc = deliver(it, pg->body, &count, &more);
@@ -304,7 +295,8 @@ page_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
   if (count == 0) {
     snprintf(it->detail, sizeof(it->detail),
              "GET %s: empty page that says more: true at offset %ld "
-             "(stopped instead of looping)", it->url, it->offset);
+             "(stopped instead of looping)",
+             it->url, it->offset);
     finish(it, res, CMX_EPROTO);
     maybe_free(it);
     return;
@@ -326,8 +318,7 @@ page_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
   maybe_free(it);
 }
 
-static int
-send_page(iter *it, long offset, long idx)
+static int send_page(iter *it, long offset, long idx)
 {
   struct json_object *q = json_object_new_object();
   preq *pr = malloc(sizeof(*pr));
@@ -368,8 +359,7 @@ send_page(iter *it, long offset, long idx)
   return CMX_OK;
 }
 
-static void
-finish_later(void *ud)
+static void finish_later(void *ud)
 {
   iter *it = ud;
 
@@ -377,10 +367,11 @@ finish_later(void *ud)
   maybe_free(it);
 }
 
-static int
-iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
-           const cmx_pagerduty_iter_opts *opts, int want_cursor,
-           cmx_pagerduty_item_cb item_cb, cmx_pagerduty_cb done, void *ud)
+static int iter_start(cmx_pagerduty *pd, const char *url,
+                      struct json_object *params,
+                      const cmx_pagerduty_iter_opts *opts, int want_cursor,
+                      cmx_pagerduty_item_cb item_cb, cmx_pagerduty_cb done,
+                      void *ud)
 {
   char cpath[256], reqw[64], msg[CMX__PD_ERRLEN];
   struct json_object *v;
@@ -406,7 +397,8 @@ iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
   if (cmx__pd_ends_with_param(cpath)) {
     snprintf(msg, sizeof(msg),
              "url: %.120s is formatted like an individual resource, not a "
-             "collection", url);
+             "collection",
+             url);
     cmx__pd_set_last(pd->last_error, msg);
     return CMX_EINVAL;
   }
@@ -419,12 +411,11 @@ iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
   it = calloc(1, sizeof(*it));
   if (!it)
     return CMX_ENOMEM;
-  cmx_pagerduty_wrappers("GET", cpath, reqw, it->wrapper,
-                         sizeof(it->wrapper));
+  cmx_pagerduty_wrappers("GET", cpath, reqw, it->wrapper, sizeof(it->wrapper));
   if (!it->wrapper[0]) {
     free(it);
-    snprintf(msg, sizeof(msg), "url: pagination is not supported for GET %.120s",
-             cpath);
+    snprintf(msg, sizeof(msg),
+             "url: pagination is not supported for GET %.120s", cpath);
     cmx__pd_set_last(pd->last_error, msg);
     return CMX_EINVAL;
   }
@@ -433,8 +424,7 @@ iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
   it->limit = opts && opts->page_size ? opts->page_size : PD_DEFAULT_PAGE;
   if (it->limit > 100 && !cmx_pagerduty_is_cursor_path(cpath))
     it->limit = 100;
-  it->parallel =
-      opts && opts->parallel ? opts->parallel : PD_DEFAULT_PARALLEL;
+  it->parallel = opts && opts->parallel ? opts->parallel : PD_DEFAULT_PARALLEL;
   it->want_total = opts ? opts->total : 0;
   it->cursor = cmx_pagerduty_is_cursor_path(cpath);
   if (it->cursor)
@@ -471,8 +461,7 @@ iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
     }
   }
   cmx__pd_ref(pd);
-  if (!it->cursor &&
-      it->offset + (long)it->limit > CMX_PAGERDUTY_OFFSET_CAP) {
+  if (!it->cursor && it->offset + (long)it->limit > CMX_PAGERDUTY_OFFSET_CAP) {
     cap_note(it, it->offset);
     rc = cmx__pd_later(pd->engine, finish_later, it);
   } else {
@@ -487,22 +476,20 @@ iter_start(cmx_pagerduty *pd, const char *url, struct json_object *params,
   return CMX_OK;
 }
 
-int
-cmx_pagerduty_iter_all(cmx_pagerduty *pd, const char *url,
-                       struct json_object *params,
-                       const cmx_pagerduty_iter_opts *opts,
-                       cmx_pagerduty_item_cb item_cb, cmx_pagerduty_cb done,
-                       void *ud)
+int cmx_pagerduty_iter_all(cmx_pagerduty *pd, const char *url,
+                           struct json_object *params,
+                           const cmx_pagerduty_iter_opts *opts,
+                           cmx_pagerduty_item_cb item_cb,
+                           cmx_pagerduty_cb done, void *ud)
 {
   return iter_start(pd, url, params, opts, 0, item_cb, done, ud);
 }
 
-int
-cmx_pagerduty_iter_cursor(cmx_pagerduty *pd, const char *url,
-                          struct json_object *params,
-                          const cmx_pagerduty_iter_opts *opts,
-                          cmx_pagerduty_item_cb item_cb,
-                          cmx_pagerduty_cb done, void *ud)
+int cmx_pagerduty_iter_cursor(cmx_pagerduty *pd, const char *url,
+                              struct json_object *params,
+                              const cmx_pagerduty_iter_opts *opts,
+                              cmx_pagerduty_item_cb item_cb,
+                              cmx_pagerduty_cb done, void *ud)
 {
   return iter_start(pd, url, params, opts, 1, item_cb, done, ud);
 }
@@ -513,14 +500,13 @@ typedef struct gather {
   cmx_pagerduty_cb cb;
   void *ud;
   struct json_object *acc;
-  char *by;        /* dict_all */
-  char *query;     /* find */
-  char *attr;      /* find */
+  char *by;    /* dict_all */
+  char *query; /* find */
+  char *attr;  /* find */
   struct json_object *found;
 } gather;
 
-static void
-gather_free(gather *g)
+static void gather_free(gather *g)
 {
   json_object_put(g->acc);
   json_object_put(g->found);
@@ -530,9 +516,8 @@ gather_free(gather *g)
   free(g);
 }
 
-static int
-list_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
-          void *ud)
+static int list_item(cmx_pagerduty *pd, struct json_object *item, size_t n,
+                     long total, void *ud)
 {
   gather *g = ud;
 
@@ -543,9 +528,8 @@ list_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
   return 0;
 }
 
-static int
-dict_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
-          void *ud)
+static int dict_item(cmx_pagerduty *pd, struct json_object *item, size_t n,
+                     long total, void *ud)
 {
   gather *g = ud;
   struct json_object *k;
@@ -565,8 +549,8 @@ dict_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
   return 0;
 }
 
-static void
-gather_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
+static void gather_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r,
+                        void *ud)
 {
   gather *g = ud;
   cmx_pagerduty_result out = *r;
@@ -576,8 +560,7 @@ gather_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
   gather_free(g);
 }
 
-static gather *
-gather_new(cmx_pagerduty_cb cb, void *ud, int object)
+static gather *gather_new(cmx_pagerduty_cb cb, void *ud, int object)
 {
   gather *g = calloc(1, sizeof(*g));
 
@@ -593,11 +576,10 @@ gather_new(cmx_pagerduty_cb cb, void *ud, int object)
   return g;
 }
 
-int
-cmx_pagerduty_list_all(cmx_pagerduty *pd, const char *url,
-                       struct json_object *params,
-                       const cmx_pagerduty_iter_opts *opts,
-                       cmx_pagerduty_cb done, void *ud)
+int cmx_pagerduty_list_all(cmx_pagerduty *pd, const char *url,
+                           struct json_object *params,
+                           const cmx_pagerduty_iter_opts *opts,
+                           cmx_pagerduty_cb done, void *ud)
 {
   gather *g;
   int rc;
@@ -607,18 +589,17 @@ cmx_pagerduty_list_all(cmx_pagerduty *pd, const char *url,
   g = gather_new(done, ud, 0);
   if (!g)
     return CMX_ENOMEM;
-  rc = cmx_pagerduty_iter_all(pd, url, params, opts, list_item, gather_done,
-                              g);
+  rc =
+      cmx_pagerduty_iter_all(pd, url, params, opts, list_item, gather_done, g);
   if (rc != CMX_OK)
     gather_free(g);
   return rc;
 }
 
-int
-cmx_pagerduty_dict_all(cmx_pagerduty *pd, const char *url,
-                       struct json_object *params, const char *by,
-                       const cmx_pagerduty_iter_opts *opts,
-                       cmx_pagerduty_cb done, void *ud)
+int cmx_pagerduty_dict_all(cmx_pagerduty *pd, const char *url,
+                           struct json_object *params, const char *by,
+                           const cmx_pagerduty_iter_opts *opts,
+                           cmx_pagerduty_cb done, void *ud)
 {
   gather *g;
   int rc;
@@ -633,16 +614,15 @@ cmx_pagerduty_dict_all(cmx_pagerduty *pd, const char *url,
     gather_free(g);
     return CMX_ENOMEM;
   }
-  rc = cmx_pagerduty_iter_all(pd, url, params, opts, dict_item, gather_done,
-                              g);
+  rc =
+      cmx_pagerduty_iter_all(pd, url, params, opts, dict_item, gather_done, g);
   if (rc != CMX_OK)
     gather_free(g);
   return rc;
 }
 
-static int
-find_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
-          void *ud)
+static int find_item(cmx_pagerduty *pd, struct json_object *item, size_t n,
+                     long total, void *ud)
 {
   gather *g = ud;
   struct json_object *v;
@@ -666,8 +646,8 @@ find_item(cmx_pagerduty *pd, struct json_object *item, size_t n, long total,
   return 1;
 }
 
-static void
-find_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
+static void find_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r,
+                      void *ud)
 {
   gather *g = ud;
   cmx_pagerduty_result out = *r;
@@ -677,10 +657,10 @@ find_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
   gather_free(g);
 }
 
-int
-cmx_pagerduty_find(cmx_pagerduty *pd, const char *resource,
-                   const char *query, const char *attribute,
-                   struct json_object *params, cmx_pagerduty_cb cb, void *ud)
+int cmx_pagerduty_find(cmx_pagerduty *pd, const char *resource,
+                       const char *query, const char *attribute,
+                       struct json_object *params, cmx_pagerduty_cb cb,
+                       void *ud)
 {
   cmx_pagerduty_iter_opts o = {0, 1, 0};
   struct json_object *p = NULL;
@@ -733,8 +713,7 @@ typedef struct persist_op {
   char detail[512];
 } persist_op;
 
-static void
-persist_free(persist_op *p)
+static void persist_free(persist_op *p)
 {
   json_object_put(p->values);
   json_object_put(p->merged);
@@ -743,9 +722,8 @@ persist_free(persist_op *p)
   free(p);
 }
 
-static void
-persist_write_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r,
-                   void *ud)
+static void persist_write_done(cmx_pagerduty *pd,
+                               const cmx_pagerduty_result *r, void *ud)
 {
   persist_op *p = ud;
 
@@ -753,8 +731,7 @@ persist_write_done(cmx_pagerduty *pd, const cmx_pagerduty_result *r,
   persist_free(p);
 }
 
-static void
-persist_fail(persist_op *p, int code)
+static void persist_fail(persist_op *p, int code)
 {
   cmx_pagerduty_result r;
 
@@ -768,8 +745,8 @@ persist_fail(persist_op *p, int code)
   persist_free(p);
 }
 
-static void
-persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
+static void persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r,
+                          void *ud)
 {
   persist_op *p = ud;
   cmx_pagerduty_result out;
@@ -783,8 +760,8 @@ persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
     return;
   }
   if (!r->value) {
-    rc = cmx_pagerduty_rpost(pd, p->resource, p->values, persist_write_done,
-                             p);
+    rc =
+        cmx_pagerduty_rpost(pd, p->resource, p->values, persist_write_done, p);
     if (rc != CMX_OK)
       persist_fail(p, rc);
     return;
@@ -798,7 +775,8 @@ persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
     persist_fail(p, CMX_ENOMEM);
     return;
   }
-  json_object_object_foreach(p->values, k, v) {
+  json_object_object_foreach(p->values, k, v)
+  {
     struct json_object *c = NULL;
 
     if (json_object_deep_copy(v, &c, NULL) != 0) {
@@ -819,8 +797,8 @@ persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
       json_object_is_type(selfv, json_type_string)) {
     char *full = NULL;
 
-    if (cmx__pd_full_url(pd->base, json_object_get_string(selfv), &full,
-                         NULL, NULL, 0) == CMX_OK)
+    if (cmx__pd_full_url(pd->base, json_object_get_string(selfv), &full, NULL,
+                         NULL, 0) == CMX_OK)
       snprintf(url, sizeof(url), "%s", json_object_get_string(selfv));
     free(full);
   }
@@ -838,10 +816,9 @@ persist_found(cmx_pagerduty *pd, const cmx_pagerduty_result *r, void *ud)
     persist_fail(p, rc);
 }
 
-int
-cmx_pagerduty_persist(cmx_pagerduty *pd, const char *resource,
-                      const char *attr, struct json_object *values,
-                      int update, cmx_pagerduty_cb cb, void *ud)
+int cmx_pagerduty_persist(cmx_pagerduty *pd, const char *resource,
+                          const char *attr, struct json_object *values,
+                          int update, cmx_pagerduty_cb cb, void *ud)
 {
   struct json_object *v;
   persist_op *p;
@@ -861,7 +838,8 @@ cmx_pagerduty_persist(cmx_pagerduty *pd, const char *resource,
 
     snprintf(msg, sizeof(msg),
              "values: must be an object holding the key attribute \"%.64s\" "
-             "(a string or number)", attr);
+             "(a string or number)",
+             attr);
     cmx__pd_set_last(pd->last_error, msg);
     return CMX_EINVAL;
   }

@@ -15,20 +15,17 @@
 
 #define PD_USER_AGENT "callmux/" CMX_VERSION
 
-void
-cmx__pd_set_last(char *last, const char *msg)
+void cmx__pd_set_last(char *last, const char *msg)
 {
   snprintf(last, CMX__PD_ERRLEN, "%s", msg ? msg : "");
 }
 
-void
-cmx__pd_ref(cmx_pagerduty *pd)
+void cmx__pd_ref(cmx_pagerduty *pd)
 {
   pd->refs++;
 }
 
-void
-cmx__pd_unref(cmx_pagerduty *pd)
+void cmx__pd_unref(cmx_pagerduty *pd)
 {
   if (--pd->refs > 0)
     return;
@@ -43,8 +40,7 @@ typedef struct later {
   void *ud;
 } later;
 
-static void
-later_fire(cmx_engine *engine, int code, void *ud)
+static void later_fire(cmx_engine *engine, int code, void *ud)
 {
   later *l = ud;
 
@@ -54,8 +50,7 @@ later_fire(cmx_engine *engine, int code, void *ud)
   free(l);
 }
 
-int
-cmx__pd_later(cmx_engine *engine, cmx__pd_later_fn fn, void *ud)
+int cmx__pd_later(cmx_engine *engine, cmx__pd_later_fn fn, void *ud)
 {
   later *l = malloc(sizeof(*l));
   int rc;
@@ -70,15 +65,14 @@ cmx__pd_later(cmx_engine *engine, cmx__pd_later_fn fn, void *ud)
   return rc;
 }
 
-static int
-bad_text(const char *s)
+static int bad_text(const char *s)
 {
   return !s || !*s || strchr(s, '\r') || strchr(s, '\n');
 }
 
-cmx_pagerduty *
-cmx_pagerduty_new(cmx_engine *engine, const char *api_key,
-                  cmx_pagerduty_auth auth, char *errbuf, size_t errlen)
+cmx_pagerduty *cmx_pagerduty_new(cmx_engine *engine, const char *api_key,
+                                 cmx_pagerduty_auth auth, char *errbuf,
+                                 size_t errlen)
 {
   cmx_pagerduty *pd;
   cmx_retry_policy rp;
@@ -132,8 +126,7 @@ nomem:
   return NULL;
 }
 
-void
-cmx_pagerduty_free(cmx_pagerduty *pd)
+void cmx_pagerduty_free(cmx_pagerduty *pd)
 {
   if (!pd || pd->freed)
     return;
@@ -141,14 +134,13 @@ cmx_pagerduty_free(cmx_pagerduty *pd)
   cmx__pd_unref(pd);
 }
 
-static int
-set_url(char **dst, const char *url, char *last)
+static int set_url(char **dst, const char *url, char *last)
 {
   char *c;
   size_t n;
 
-  if (!url || (strncmp(url, "http://", 7) != 0 &&
-               strncmp(url, "https://", 8) != 0) ||
+  if (!url ||
+      (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
       strchr(url, '?')) {
     cmx__pd_set_last(last, "base_url: must be an http:// or https:// URL "
                            "without a query");
@@ -165,16 +157,14 @@ set_url(char **dst, const char *url, char *last)
   return CMX_OK;
 }
 
-int
-cmx_pagerduty_set_base_url(cmx_pagerduty *pd, const char *url)
+int cmx_pagerduty_set_base_url(cmx_pagerduty *pd, const char *url)
 {
   if (!pd)
     return CMX_EINVAL;
   return set_url(&pd->base, url, pd->last_error);
 }
 
-int
-cmx_pagerduty_set_default_from(cmx_pagerduty *pd, const char *email)
+int cmx_pagerduty_set_default_from(cmx_pagerduty *pd, const char *email)
 {
   char *c = NULL;
 
@@ -195,8 +185,8 @@ cmx_pagerduty_set_default_from(cmx_pagerduty *pd, const char *email)
   return CMX_OK;
 }
 
-int
-cmx_pagerduty_set_rate(cmx_pagerduty *pd, double per_minute, unsigned burst)
+int cmx_pagerduty_set_rate(cmx_pagerduty *pd, double per_minute,
+                           unsigned burst)
 {
   if (!pd || per_minute < 0) {
     if (pd)
@@ -206,8 +196,7 @@ cmx_pagerduty_set_rate(cmx_pagerduty *pd, double per_minute, unsigned burst)
   return cmx_lane_set_rate(pd->lane, per_minute / 60.0, burst);
 }
 
-int
-cmx_pagerduty_set_retry(cmx_pagerduty *pd, const cmx_retry_policy *p)
+int cmx_pagerduty_set_retry(cmx_pagerduty *pd, const cmx_retry_policy *p)
 {
   if (!pd || !p || p->max_attempts < 1) {
     if (pd)
@@ -218,8 +207,7 @@ cmx_pagerduty_set_retry(cmx_pagerduty *pd, const cmx_retry_policy *p)
   return cmx_lane_set_retry(pd->lane, p);
 }
 
-int
-cmx_pagerduty_set_timeout_ms(cmx_pagerduty *pd, uint64_t ms)
+int cmx_pagerduty_set_timeout_ms(cmx_pagerduty *pd, uint64_t ms)
 {
   if (!pd || ms == 0)
     return CMX_EINVAL;
@@ -227,14 +215,12 @@ cmx_pagerduty_set_timeout_ms(cmx_pagerduty *pd, uint64_t ms)
   return CMX_OK;
 }
 
-cmx_lane *
-cmx_pagerduty_lane(cmx_pagerduty *pd)
+cmx_lane *cmx_pagerduty_lane(cmx_pagerduty *pd)
 {
   return pd ? pd->lane : NULL;
 }
 
-const char *
-cmx_pagerduty_last_error(const cmx_pagerduty *pd)
+const char *cmx_pagerduty_last_error(const cmx_pagerduty *pd)
 {
   return pd ? pd->last_error : "";
 }
@@ -247,8 +233,7 @@ typedef struct raw_op {
   void *ud;
 } raw_op;
 
-static void
-raw_done(cmx_call *call, const cmx_response *res, void *ud)
+static void raw_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   raw_op *op = ud;
   cmx_pagerduty *pd = op->pd;
@@ -259,10 +244,9 @@ raw_done(cmx_call *call, const cmx_response *res, void *ud)
   cmx__pd_unref(pd);
 }
 
-int
-cmx__pd_submit(cmx_pagerduty *pd, const char *method, const char *url,
-               struct json_object *params, struct json_object *body,
-               cmx__pd_raw_cb cb, void *ud, cmx_call **out)
+int cmx__pd_submit(cmx_pagerduty *pd, const char *method, const char *url,
+                   struct json_object *params, struct json_object *body,
+                   cmx__pd_raw_cb cb, void *ud, cmx_call **out)
 {
   char err[CMX__PD_ERRLEN] = "";
   char *full = NULL;
@@ -337,9 +321,8 @@ fail:
   return rc;
 }
 
-void
-cmx__pd_result_from(cmx_pagerduty_result *r, const cmx_response *res,
-                    char *detail, size_t dlen)
+void cmx__pd_result_from(cmx_pagerduty_result *r, const cmx_response *res,
+                         char *detail, size_t dlen)
 {
   const char *u = cmx_response_url(res), *q;
   const cmx_service_error *se;
@@ -373,11 +356,12 @@ cmx__pd_result_from(cmx_pagerduty_result *r, const cmx_response *res,
     snprintf(detail, dlen,
              "%s %.*s: API responded with %s error (status %ld)%s%s%s%s",
              cmx_response_method(res), ulen, u ? u : "",
-             st / 100 == 4 ? "client" : st / 100 == 5 ? "server" : "unknown",
+             st / 100 == 4   ? "client"
+             : st / 100 == 5 ? "server"
+                             : "unknown",
              st, se && se->message && *se->message ? ": " : "",
              se && se->message ? se->message : "",
-             se && se->kind ? " (code " : "",
-             se && se->kind ? se->kind : "");
+             se && se->kind ? " (code " : "", se && se->kind ? se->kind : "");
     if (se && se->kind) {
       size_t l = strlen(detail);
       if (l + 1 < dlen) {
@@ -387,9 +371,9 @@ cmx__pd_result_from(cmx_pagerduty_result *r, const cmx_response *res,
     }
   } else {
     snprintf(detail, dlen, "%s %.*s: %s", cmx_response_method(res), ulen,
-             u ? u : "", *cmx_response_detail(res)
-                             ? cmx_response_detail(res)
-                             : cmx_strerror(r->code));
+             u ? u : "",
+             *cmx_response_detail(res) ? cmx_response_detail(res)
+                                       : cmx_strerror(r->code));
   }
 }
 
@@ -409,8 +393,7 @@ typedef struct call_op {
   char detail[512];
 } call_op;
 
-static void
-call_op_free(call_op *op)
+static void call_op_free(call_op *op)
 {
   json_object_put(op->items);
   json_object_put(op->acc);
@@ -419,8 +402,7 @@ call_op_free(call_op *op)
 }
 
 /* Body of a 2xx: NULL when empty; -1 when not JSON. */
-static int
-decoded(const cmx_response *res, struct json_object **out)
+static int decoded(const cmx_response *res, struct json_object **out)
 {
   size_t len = 0;
   const char *b = cmx_response_body(res, &len);
@@ -436,8 +418,7 @@ decoded(const cmx_response *res, struct json_object **out)
   return *out ? 0 : -1;
 }
 
-static void
-raw_finish(cmx_pagerduty *pd, const cmx_response *res, void *ud)
+static void raw_finish(cmx_pagerduty *pd, const cmx_response *res, void *ud)
 {
   call_op *op = ud;
   cmx_pagerduty_result r;
@@ -458,8 +439,7 @@ raw_finish(cmx_pagerduty *pd, const cmx_response *res, void *ud)
         snprintf(op->detail, sizeof(op->detail),
                  "%s %s: expected the response body to be an object with "
                  "the key \"%s\"",
-                 cmx_response_method(res), op->url ? op->url : "",
-                 op->resw);
+                 cmx_response_method(res), op->url ? op->url : "", op->resw);
       } else {
         r.value = v;
       }
@@ -475,8 +455,7 @@ raw_finish(cmx_pagerduty *pd, const cmx_response *res, void *ud)
 
 static int multi_next(call_op *op);
 
-static void
-multi_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
+static void multi_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
 {
   call_op *op = ud;
   cmx_pagerduty_result r;
@@ -498,8 +477,8 @@ multi_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
     } else {
       n = json_object_array_length(v);
       for (i = 0; i < n; i++)
-        json_object_array_add(op->acc,
-                              json_object_get(json_object_array_get_idx(v, i)));
+        json_object_array_add(
+            op->acc, json_object_get(json_object_array_get_idx(v, i)));
     }
   }
   if (r.code == CMX_OK && op->next < op->nitems) {
@@ -521,8 +500,7 @@ multi_done(cmx_pagerduty *pd, const cmx_response *res, void *ud)
   call_op_free(op);
 }
 
-static int
-multi_next(call_op *op)
+static int multi_next(call_op *op)
 {
   struct json_object *chunk = json_object_new_array(), *body;
   size_t end = op->next + CMX_PAGERDUTY_MULTI_UPDATE_MAX, i;
@@ -537,21 +515,19 @@ multi_next(call_op *op)
     return CMX_ENOMEM;
   }
   for (i = op->next; i < end; i++)
-    json_object_array_add(chunk,
-                          json_object_get(json_object_array_get_idx(op->items,
-                                                                    i)));
+    json_object_array_add(
+        chunk, json_object_get(json_object_array_get_idx(op->items, i)));
   json_object_object_add(body, "incidents", chunk);
-  rc = cmx__pd_submit(op->pd, "PUT", op->url, NULL, body, multi_done, op,
-                      NULL);
+  rc =
+      cmx__pd_submit(op->pd, "PUT", op->url, NULL, body, multi_done, op, NULL);
   json_object_put(body);
   if (rc == CMX_OK)
     op->next = end;
   return rc;
 }
 
-static call_op *
-call_op_new(cmx_pagerduty *pd, cmx_pagerduty_cb cb, void *ud,
-            const char *url)
+static call_op *call_op_new(cmx_pagerduty *pd, cmx_pagerduty_cb cb, void *ud,
+                            const char *url)
 {
   call_op *op = calloc(1, sizeof(*op));
 
@@ -568,10 +544,10 @@ call_op_new(cmx_pagerduty *pd, cmx_pagerduty_cb cb, void *ud,
   return op;
 }
 
-int
-cmx_pagerduty_request(cmx_pagerduty *pd, const char *method, const char *url,
-                      struct json_object *params, struct json_object *body,
-                      cmx_pagerduty_cb cb, void *ud)
+int cmx_pagerduty_request(cmx_pagerduty *pd, const char *method,
+                          const char *url, struct json_object *params,
+                          struct json_object *body, cmx_pagerduty_cb cb,
+                          void *ud)
 {
   call_op *op;
   int rc;
@@ -592,8 +568,7 @@ cmx_pagerduty_request(cmx_pagerduty *pd, const char *method, const char *url,
 
 /* Is `name` already "in" body: a key of an object, an element (string)
  * of an array. */
-static int
-already_wrapped(struct json_object *body, const char *name)
+static int already_wrapped(struct json_object *body, const char *name)
 {
   size_t i, n;
 
@@ -611,11 +586,10 @@ already_wrapped(struct json_object *body, const char *name)
   return 0;
 }
 
-int
-cmx_pagerduty_rrequest(cmx_pagerduty *pd, const char *method,
-                       const char *url, struct json_object *params,
-                       struct json_object *body, cmx_pagerduty_cb cb,
-                       void *ud)
+int cmx_pagerduty_rrequest(cmx_pagerduty *pd, const char *method,
+                           const char *url, struct json_object *params,
+                           struct json_object *body, cmx_pagerduty_cb cb,
+                           void *ud)
 {
   char cpath[256], reqw[64], resw[64], msg[CMX__PD_ERRLEN];
   struct json_object *send = NULL, *list = NULL;
@@ -682,8 +656,8 @@ cmx_pagerduty_rrequest(cmx_pagerduty *pd, const char *method,
     }
     json_object_object_add(send, reqw, json_object_get(body));
   }
-  rc = cmx__pd_submit(pd, method, url, params, send ? send : body,
-                      raw_finish, op, NULL);
+  rc = cmx__pd_submit(pd, method, url, params, send ? send : body, raw_finish,
+                      op, NULL);
   json_object_put(send);
   if (rc != CMX_OK)
     call_op_free(op);

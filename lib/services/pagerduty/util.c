@@ -15,8 +15,7 @@
 
 #include "services/pagerduty/pd-int.h"
 
-void
-cmx__pd_err(char *errbuf, size_t errlen, const char *fmt, ...)
+void cmx__pd_err(char *errbuf, size_t errlen, const char *fmt, ...)
 {
   va_list ap;
 
@@ -27,16 +26,14 @@ cmx__pd_err(char *errbuf, size_t errlen, const char *fmt, ...)
   va_end(ap);
 }
 
-int
-cmx__pd_method_ok(const char *m)
+int cmx__pd_method_ok(const char *m)
 {
   return m && (strcmp(m, "GET") == 0 || strcmp(m, "POST") == 0 ||
                strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0);
 }
 
-int
-cmx__pd_full_url(const char *base, const char *url, char **full,
-                 char **path_out, char *errbuf, size_t errlen)
+int cmx__pd_full_url(const char *base, const char *url, char **full,
+                     char **path_out, char *errbuf, size_t errlen)
 {
   size_t bl;
   const char *rel;
@@ -52,8 +49,8 @@ cmx__pd_full_url(const char *base, const char *url, char **full,
   bl = strlen(base);
   while (bl > 0 && base[bl - 1] == '/')
     bl--;
-  if (strncmp(url, base, bl) == 0 && (url[bl] == '/' || url[bl] == '\0' ||
-                                      url[bl] == '?')) {
+  if (strncmp(url, base, bl) == 0 &&
+      (url[bl] == '/' || url[bl] == '\0' || url[bl] == '?')) {
     rel = url + bl;
   } else if (strstr(url, "://")) {
     cmx__pd_err(errbuf, errlen,
@@ -96,8 +93,8 @@ cmx__pd_full_url(const char *base, const char *url, char **full,
 }
 
 /* Text of a scalar for a query value. */
-static int
-scalar_text(struct json_object *v, char *buf, size_t n, const char **out)
+static int scalar_text(struct json_object *v, char *buf, size_t n,
+                       const char **out)
 {
   switch (json_object_get_type(v)) {
   case json_type_string:
@@ -119,9 +116,8 @@ scalar_text(struct json_object *v, char *buf, size_t n, const char **out)
   }
 }
 
-int
-cmx__pd_add_params(cmx_request *req, struct json_object *params,
-                   char *errbuf, size_t errlen)
+int cmx__pd_add_params(cmx_request *req, struct json_object *params,
+                       char *errbuf, size_t errlen)
 {
   char num[64];
   const char *txt;
@@ -132,7 +128,8 @@ cmx__pd_add_params(cmx_request *req, struct json_object *params,
     cmx__pd_err(errbuf, errlen, "params: must be a JSON object");
     return CMX_EINVAL;
   }
-  json_object_object_foreach(params, key, val) {
+  json_object_object_foreach(params, key, val)
+  {
     if (json_object_is_type(val, json_type_null))
       continue;
     if (json_object_is_type(val, json_type_array)) {
@@ -149,7 +146,8 @@ cmx__pd_add_params(cmx_request *req, struct json_object *params,
                         &txt) != 0) {
           cmx__pd_err(errbuf, errlen,
                       "params.%s: list items must be strings, numbers or "
-                      "booleans", key);
+                      "booleans",
+                      key);
           free(k);
           return CMX_EINVAL;
         }
@@ -163,8 +161,7 @@ cmx__pd_add_params(cmx_request *req, struct json_object *params,
     }
     if (scalar_text(val, num, sizeof(num), &txt) != 0) {
       cmx__pd_err(errbuf, errlen,
-                  "params.%s: must be a string, number, boolean or list",
-                  key);
+                  "params.%s: must be a string, number, boolean or list", key);
       return CMX_EINVAL;
     }
     if (cmx_request_add_query(req, key, txt) != CMX_OK)
@@ -175,9 +172,8 @@ cmx__pd_add_params(cmx_request *req, struct json_object *params,
 
 /* The details array must live as long as the response: its storage is
  * response-owned memory from cmx_response_strdup (malloc'd, so aligned). */
-static void
-fill_details(const cmx_response *res, struct json_object *errors,
-             cmx_service_error *out)
+static void fill_details(const cmx_response *res, struct json_object *errors,
+                         cmx_service_error *out)
 {
   size_t i, n;
   char *blank, **arr;
@@ -213,8 +209,7 @@ fill_details(const cmx_response *res, struct json_object *errors,
   out->ndetails = n;
 }
 
-void
-cmx__pd_rest_error_parser(const cmx_response *res, cmx_service_error *out)
+void cmx__pd_rest_error_parser(const cmx_response *res, cmx_service_error *out)
 {
   struct json_object *body = cmx_response_json(res), *err, *v;
   char num[32];
@@ -240,8 +235,8 @@ cmx__pd_rest_error_parser(const cmx_response *res, cmx_service_error *out)
     fill_details(res, v, out);
 }
 
-void
-cmx__pd_events_error_parser(const cmx_response *res, cmx_service_error *out)
+void cmx__pd_events_error_parser(const cmx_response *res,
+                                 cmx_service_error *out)
 {
   struct json_object *body = cmx_response_json(res), *v;
 
@@ -260,8 +255,8 @@ cmx__pd_events_error_parser(const cmx_response *res, cmx_service_error *out)
     fill_details(res, v, out);
 }
 
-void
-cmx__pd_lane_name(const char *prefix, const char *key, char *out, size_t n)
+void cmx__pd_lane_name(const char *prefix, const char *key, char *out,
+                       size_t n)
 {
   uint64_t h = 1469598103934665603ULL;
   const unsigned char *p;
@@ -273,8 +268,7 @@ cmx__pd_lane_name(const char *prefix, const char *key, char *out, size_t n)
   snprintf(out, n, "%s:%016llx", prefix, (unsigned long long)h);
 }
 
-void
-cmx__pd_uuid(char out[37])
+void cmx__pd_uuid(char out[37])
 {
   static uint64_t state;
   unsigned char b[16];
@@ -297,14 +291,14 @@ cmx__pd_uuid(char out[37])
     close(fd);
   b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
   b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-  snprintf(out, 37,
-           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-           b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-           b[11], b[12], b[13], b[14], b[15]);
+  snprintf(
+      out, 37,
+      "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11],
+      b[12], b[13], b[14], b[15]);
 }
 
-char *
-cmx__pd_json_text(struct json_object *v)
+char *cmx__pd_json_text(struct json_object *v)
 {
   if (!v || json_object_is_type(v, json_type_null))
     return strdup("");

@@ -187,11 +187,13 @@ static const char *const canonical[] = {
     "/users/{id}/notification_subscriptions",
     "/users/{id}/notification_subscriptions/unsubscribe",
     "/users/{id}/oncall_handoff_notification_rules",
-    "/users/{id}/oncall_handoff_notification_rules/{oncall_handoff_notification_rule_id}",
+    "/users/{id}/oncall_handoff_notification_rules/"
+    "{oncall_handoff_notification_rule_id}",
     "/users/{id}/sessions",
     "/users/{id}/sessions/{type}/{session_id}",
     "/users/{id}/status_update_notification_rules",
-    "/users/{id}/status_update_notification_rules/{status_update_notification_rule_id}",
+    "/users/{id}/status_update_notification_rules/"
+    "{status_update_notification_rule_id}",
     "/users/me",
     "/vendors",
     "/vendors/{id}",
@@ -239,8 +241,8 @@ static const special specials[] = {
      "subscriptions"},
     {"POST", "/business_services/{id}/unsubscribe", "subscribers", NULL},
     {"GET", "/business_services/impacts", "services", "services"},
-    {"GET", "/business_services/{id}/supporting_services/impacts",
-     "services", "services"},
+    {"GET", "/business_services/{id}/supporting_services/impacts", "services",
+     "services"},
     {"POST", "/change_events", NULL, NULL},
     {"GET", "/incidents/{id}/related_change_events", "change_events",
      "change_events"},
@@ -256,8 +258,7 @@ static const special specials[] = {
     {"POST", "/extensions/{id}/enable", NULL, "extension"},
     {"PUT", "/incidents", "incidents", "incidents"},
     {"PUT", "/incidents/{id}/merge", "source_incidents", "incident"},
-    {"POST", "/incidents/{id}/responder_requests", NULL,
-     "responder_request"},
+    {"POST", "/incidents/{id}/responder_requests", NULL, "responder_request"},
     {"POST", "/incidents/{id}/snooze", NULL, "incident"},
     {"POST", "/incidents/{id}/status_updates", NULL, "status_update"},
     {"POST", "/incidents/{id}/status_updates/subscribers", "subscribers",
@@ -279,8 +280,7 @@ static const special specials[] = {
     {"POST", "/webhook_subscriptions/{id}/enable", NULL,
      "webhook_subscription"},
     {"POST", "/webhook_subscriptions/{id}/ping", NULL, NULL},
-    {"GET", "/status_dashboards/{id}/service_impacts", "services",
-     "services"},
+    {"GET", "/status_dashboards/{id}/service_impacts", "services", "services"},
     {"GET", "/status_dashboards/url_slugs/{url_slug}/service_impacts",
      "services", "services"},
     {"GET", "/status_dashboards/url_slugs/{url_slug}", "status_dashboard",
@@ -308,8 +308,7 @@ static const special specials[] = {
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-static size_t
-count_slashes(const char *s, size_t n)
+static size_t count_slashes(const char *s, size_t n)
 {
   size_t c = 0, i;
 
@@ -321,8 +320,7 @@ count_slashes(const char *s, size_t n)
 
 /* Match `path` (len n) against `pat`; returns -1 for no match or the
  * number of placeholders used. */
-static int
-match(const char *pat, const char *path, size_t n)
+static int match(const char *pat, const char *path, size_t n)
 {
   const char *p = pat, *q = path, *qend = path + n;
   int holes = 0;
@@ -352,9 +350,8 @@ match(const char *pat, const char *path, size_t n)
   return (*p == '\0' && q == qend) ? holes : -1;
 }
 
-int
-cmx_pagerduty_canonical_path(const char *base, const char *url, char *out,
-                             size_t outlen)
+int cmx_pagerduty_canonical_path(const char *base, const char *url, char *out,
+                                 size_t outlen)
 {
   char *full = NULL, *path = NULL;
   const char *best = NULL;
@@ -398,16 +395,14 @@ cmx_pagerduty_canonical_path(const char *base, const char *url, char *out,
   return CMX_OK;
 }
 
-int
-cmx__pd_ends_with_param(const char *cpath)
+int cmx__pd_ends_with_param(const char *cpath)
 {
   const char *last = strrchr(cpath, '/');
 
   return last && last[1] == '{';
 }
 
-int
-cmx_pagerduty_is_cursor_path(const char *cpath)
+int cmx_pagerduty_is_cursor_path(const char *cpath)
 {
   size_t i;
 
@@ -420,8 +415,7 @@ cmx_pagerduty_is_cursor_path(const char *cpath)
 }
 
 /* Singular of a segment: "ies" -> "y", else every trailing 's' removed. */
-static void
-singular(const char *seg, size_t n, char *out, size_t len)
+static void singular(const char *seg, size_t n, char *out, size_t len)
 {
   if (n >= 3 && memcmp(seg + n - 3, "ies", 3) == 0) {
     snprintf(out, len, "%.*sy", (int)(n - 3), seg);
@@ -432,15 +426,13 @@ singular(const char *seg, size_t n, char *out, size_t len)
   snprintf(out, len, "%.*s", (int)n, seg);
 }
 
-static void
-put_name(char *out, size_t len, const char *name)
+static void put_name(char *out, size_t len, const char *name)
 {
   snprintf(out, len, "%s", name ? name : "");
 }
 
-int
-cmx_pagerduty_wrappers(const char *method, const char *cpath, char *req,
-                       char *res, size_t len)
+int cmx_pagerduty_wrappers(const char *method, const char *cpath, char *req,
+                           char *res, size_t len)
 {
   size_t i;
   const char *last, *prev;
