@@ -68,17 +68,76 @@
 
 /* ---- state ---------------------------------------------------------- */
 
+/* Bump allocator for the many small strings of staged parts and stores:
+ * millions of separate mallocs interleaved with each part's short-lived
+ * JSON tree fragment the heap and make every later malloc slow. */
+typedef struct kblock {
+  struct kblock *next;
+  size_t used, cap;
+  char data[];
+} kblock;
+
+typedef struct karena {
+  kblock *head;
+} karena;
+
+static char *arena_dup(karena *a, const char *s, size_t n)
+{
+  kblock *b = a->head;
+  char *p;
+
+  if (!b || b->cap - b->used < n + 1) {
+    size_t cap = n + 1 > (1u << 20) ? n + 1 : (1u << 20);
+    b = malloc(sizeof(*b) + cap);
+    if (!b)
+      return NULL;
+    b->next = a->head;
+    b->used = 0;
+    b->cap = cap;
+    a->head = b;
+  }
+  p = b->data + b->used;
+  memcpy(p, s, n);
+  p[n] = '\0';
+  b->used += n + 1;
+  return p;
+}
+
+/* ASCII lower-case copy. */
+static char *arena_lower(karena *a, const char *s)
+{
+  char *p = arena_dup(a, s, strlen(s)), *q;
+
+  if (p)
+    for (q = p; *q; q++)
+      if (*q >= 'A' && *q <= 'Z')
+        *q = (char)(*q - 'A' + 'a');
+  return p;
+}
+
+static void arena_free(karena *a)
+{
+  while (a->head) {
+    kblock *n = a->head->next;
+    free(a->head);
+    a->head = n;
+  }
+}
+
 typedef struct kstore {
   char *name; /* dimension name, NULL for tags */
   long id;
-  struct lh_table *map; /* lower-case value -> criteria lines */
+  struct lh_table *map; /* lower-case value -> criteria lines (in arena;
+                           replaced lines stay there until a reset) */
+  karena arena;
   struct kstore *next;
 } kstore;
 
 /* One upsert entry of a received part, checked and reduced when the part
  * arrives (the part is parsed once); applied when the batch completes. */
 typedef struct kup {
-  char *key;   /* lower-case value; NULL when the entry or value is invalid */
+  char *key; /* lower-case value; NULL when the entry or value is invalid */
+  /* (key and lines live in the batch's arena) */
   char *lines; /* valid criteria as compact JSON, '\n'-separated, or NULL */
   long total, invalid;
 } kup;
@@ -92,6 +151,9 @@ typedef struct kbatch {
   size_t nups, capups;
   char **dels; /* every part's deletes (lower-case; NULL: invalid) */
   size_t ndels, capdels;
+  karena arena;  /* keys and lines of ups and dels */
+  char *scratch; /* one entry's lines while they are joined */
+  size_t scratchcap;
   uint64_t complete_ms;
   char date[40];
   struct {
@@ -146,19 +208,13 @@ static void reply_error(sim_req *r, int status, const char *msg)
   sim_reply_json(r, status, o);
 }
 
-static void free_entry(struct lh_entry *e)
-{
-  free((void *)lh_entry_k(e));
-  free((void *)lh_entry_v(e));
-}
-
 static kstore *store_new(kstate *st, const char *name)
 {
   kstore *k = calloc(1, sizeof(*k));
 
   if (!k)
     return NULL;
-  k->map = lh_kchar_table_new(64, free_entry);
+  k->map = lh_kchar_table_new(64, NULL);
   if (name)
     k->name = strdup(name);
   if (!k->map || (name && !k->name)) {
@@ -175,20 +231,17 @@ static kstore *store_new(kstate *st, const char *name)
 static void store_free(kstore *k)
 {
   lh_table_free(k->map);
+  arena_free(&k->arena);
   free(k->name);
   free(k);
 }
 
 static void batch_drop_staged(kbatch *b)
 {
-  size_t i;
-
-  for (i = 0; i < b->nups; i++) {
-    free(b->ups[i].key);
-    free(b->ups[i].lines);
-  }
-  for (i = 0; i < b->ndels; i++)
-    free(b->dels[i]);
+  arena_free(&b->arena);
+  free(b->scratch);
+  b->scratch = NULL;
+  b->scratchcap = 0;
   free(b->ups);
   free(b->dels);
   b->ups = NULL;
@@ -541,17 +594,6 @@ static int criteria_ok(struct json_object *c, int tags)
 
 /* ---- applying a batch -------------------------------------------------- */
 
-static char *lower_dup(const char *s)
-{
-  char *p = strdup(s), *q;
-
-  if (p)
-    for (q = p; *q; q++)
-      if (*q >= 'A' && *q <= 'Z')
-        *q = (char)(*q - 'A' + 'a');
-  return p;
-}
-
 static int line_in(const char *lines, const char *line, size_t n)
 {
   const char *p = lines;
@@ -577,7 +619,6 @@ static int stage_upsert(kbatch *b, struct json_object *u)
 {
   struct json_object *v, *crits;
   kup k = {NULL, NULL, 1, 1};
-  char *lines = NULL;
   size_t n, i, len = 0;
 
   if (b->nups == b->capups) {
@@ -595,7 +636,7 @@ static int stage_upsert(kbatch *b, struct json_object *u)
     n = json_object_array_length(crits);
     k.total = k.invalid = (long)n;
     if (value_ok(json_object_get_string(v))) {
-      k.key = lower_dup(json_object_get_string(v));
+      k.key = arena_lower(&b->arena, json_object_get_string(v));
       if (!k.key)
         return -1;
       k.invalid = 0;
@@ -603,7 +644,6 @@ static int stage_upsert(kbatch *b, struct json_object *u)
         struct json_object *c = json_object_array_get_idx(crits, i);
         const char *txt;
         size_t tl;
-        char *nl;
 
         if (!criteria_ok(c, b->target->name == NULL)) {
           k.invalid++;
@@ -611,19 +651,24 @@ static int stage_upsert(kbatch *b, struct json_object *u)
         }
         txt = json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN);
         tl = strlen(txt);
-        nl = realloc(lines, len + tl + 2);
-        if (!nl) {
-          free(lines);
-          free(k.key);
-          return -1;
+        if (len + tl + 2 > b->scratchcap) {
+          size_t nc = (len + tl + 2) * 2;
+          char *nb = realloc(b->scratch, nc);
+          if (!nb)
+            return -1;
+          b->scratch = nb;
+          b->scratchcap = nc;
         }
-        lines = nl;
         if (len)
-          lines[len++] = '\n';
-        memcpy(lines + len, txt, tl + 1);
+          b->scratch[len++] = '\n';
+        memcpy(b->scratch + len, txt, tl);
         len += tl;
       }
-      k.lines = lines;
+      if (len) {
+        k.lines = arena_dup(&b->arena, b->scratch, len);
+        if (!k.lines)
+          return -1;
+      }
     }
   }
   b->ups[b->nups++] = k;
@@ -646,7 +691,7 @@ static int stage_delete(kbatch *b, struct json_object *d)
   if (json_object_object_get_ex(d, "value", &v) &&
       json_object_is_type(v, json_type_string) &&
       value_ok(json_object_get_string(v))) {
-    key = lower_dup(json_object_get_string(v));
+    key = arena_lower(&b->arena, json_object_get_string(v));
     if (!key)
       return -1;
   }
@@ -681,6 +726,7 @@ static void apply_upsert(kstate *st, kbatch *b, kup *u, struct lh_table *named)
 {
   kstore *k = b->target;
   const char *old, *p;
+  char *lines;
   long unchanged = 0, valid = u->total - u->invalid;
   struct lh_entry *e;
 
@@ -702,18 +748,18 @@ static void apply_upsert(kstate *st, kbatch *b, kup *u, struct lh_table *named)
   b->up.applied += valid - unchanged;
   if (!lh_table_lookup_entry(named, u->key))
     lh_table_insert(named, u->key, NULL); /* borrowed until the apply ends */
-  if (!valid)
+  if (!valid || (old && !strcmp(old, u->lines)))
+    return; /* nothing valid, or the very same criteria */
+  lines = arena_dup(&k->arena, u->lines, strlen(u->lines));
+  if (!lines)
     return;
   if (e) {
-    free((void *)lh_entry_v(e));
-    e->v = u->lines;
-    u->lines = NULL;
+    e->v = lines;
   } else {
-    char *key = strdup(u->key);
+    char *key = arena_dup(&k->arena, u->key, strlen(u->key));
     if (!key)
       return;
-    lh_table_insert(k->map, key, u->lines);
-    u->lines = NULL;
+    lh_table_insert(k->map, key, lines);
     count_store(st, k, 1);
   }
 }
