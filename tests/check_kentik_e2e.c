@@ -626,6 +626,55 @@ START_TEST(wait_for_batch)
 }
 END_TEST
 
+typedef struct paced {
+  int done;
+  unsigned n;
+  uint64_t at[8];
+  cmx_engine *engine;
+} paced;
+
+static void on_paced(int code, const cmx_kentik_status *st, const char *detail,
+                     void *ud)
+{
+  paced *p = ud;
+
+  (void)st;
+  (void)detail;
+  ck_assert_int_eq(code, CMX_EHTTP); /* 404: no such batch */
+  p->at[p->n++] = cmx_engine_now(p->engine);
+  if (p->n == 7)
+    p->done = 1;
+}
+
+/* The credential's default lane, untouched: one call at a time and 50 per
+ * minute after a burst of 5, so 7 calls take at least 2 token intervals
+ * (1.2 s each) and the server never sees two at once. */
+START_TEST(default_lane_paced)
+{
+  env e;
+  paced p;
+  cmx_kentik *k;
+  char err[200];
+  int i;
+
+  env_up(&e);
+  sim_config_set(e.sim, "kentik.per_minute", "60");
+  sim_config_set(e.sim, "kentik.delay_ms", "20");
+  k = cmx_kentik_new(e.engine, "test@example.com", "test-token",
+                     sim_service_url(e.svc), err, sizeof(err));
+  ck_assert_ptr_nonnull(k);
+  memset(&p, 0, sizeof(p));
+  p.engine = e.engine;
+  for (i = 0; i < 7; i++)
+    ck_assert_int_eq(cmx_kentik_batch_status(k, "none", on_paced, &p), CMX_OK);
+  ck_assert(run_until(&e, &p.done, 30000));
+  ck_assert_uint_ge(p.at[6] - p.at[0], 2000);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.rate_limited"), 0);
+  cmx_kentik_free(k);
+  env_down(&e);
+}
+END_TEST
+
 START_TEST(rate_limits)
 {
   env e;
@@ -1076,6 +1125,7 @@ static Suite *suite(void)
   tcase_add_test(tc, tags_and_server_validation);
   tcase_add_test(tc, wait_for_batch);
   tcase_add_test(tc, rate_limits);
+  tcase_add_test(tc, default_lane_paced);
   tcase_add_test(tc, sites_and_devices);
   tcase_add_test(tc, sim_site_device_routes);
   tcase_add_test(tc, examples_against_sim);
