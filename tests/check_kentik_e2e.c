@@ -723,6 +723,23 @@ START_TEST(rate_limits)
   get_status(&e, "x", &r[0]);
   ck_assert_ptr_nonnull(strstr(r[0].detail, "429"));
   ck_assert_int_eq(sim_counter(e.sim, "kentik.rate_limited"), 1);
+  /* per hour (on a fresh lane: the credential's lane now waits out the
+   * per-minute 429's Retry-After) */
+  lane = cmx_engine_lane(e.engine, "kentik-hourly");
+  ck_assert_ptr_nonnull(lane);
+  ck_assert_int_eq(cmx_lane_set_max_inflight(lane, 1), CMX_OK);
+  ck_assert_int_eq(cmx_lane_set_retry(lane, &p), CMX_OK);
+  ck_assert_int_eq(cmx_kentik_set_lane(e.k, "kentik-hourly"), CMX_OK);
+  sim_reset(e.sim);
+  sim_config_set(e.sim, "kentik.per_minute", "0");
+  sim_config_set(e.sim, "kentik.per_hour", "2");
+  for (i = 0; i < 2; i++) {
+    get_status(&e, "x", &r[0]);
+    ck_assert_ptr_nonnull(strstr(r[0].detail, "404"));
+  }
+  get_status(&e, "x", &r[0]);
+  ck_assert_ptr_nonnull(strstr(r[0].detail, "429"));
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.rate_limited"), 1);
   env_down(&e);
 }
 END_TEST
