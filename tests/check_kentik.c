@@ -381,6 +381,12 @@ static void check_split(size_t nups, size_t ndel, size_t limit,
   ck_assert_uint_eq(seen_u, nups);
   ck_assert_uint_eq(seen_d, ndel);
   ck_assert_uint_eq(total, cmx_kentik_plan_json_bytes(p));
+  /* held compactly: the batch's arenas and tables (capacity, not just
+   * use) stay under 2 x its JSON once fixed overheads do not matter */
+  if (nups + ndel >= 10000)
+    ck_assert_msg(cmx_kentik_batch_memory(b) <= 2 * total,
+                  "batch holds %zu bytes for %llu of JSON",
+                  cmx_kentik_batch_memory(b), (unsigned long long)total);
   free(buf);
   cmx_kentik_plan_free(p);
   cmx_kentik_criteria_free(c);
