@@ -481,6 +481,53 @@ START_TEST(test_post_not_resent_on_dead_reused_connection)
 }
 END_TEST
 
+/* ---- injected clock ---------------------------------------------------------- */
+
+static uint64_t fake_now;
+
+static uint64_t
+fake_clock(void *ud)
+{
+  (void)ud;
+  return fake_now;
+}
+
+static void
+bump(cmx_engine *e, int code, void *ud)
+{
+  (void)e;
+  if (code == CMX_OK)
+    (*(int *)ud)++;
+}
+
+/* An hour-long timer on an injected clock fires as soon as the clock is
+ * moved past it and the engine looks (a 0 ms timer), not an hour later. */
+START_TEST(test_fake_clock_jump)
+{
+  struct event_base *base = event_base_new();
+  cmx_options *o = cmx_options_new();
+  cmx_engine *e;
+  int hour = 0, now = 0, flag = 0;
+
+  fake_now = 1000;
+  cmx_options_set_clock(o, fake_clock, NULL);
+  e = cmx_engine_new(base, o);
+  cmx_options_free(o);
+  ck_assert_int_eq(cmx_engine_now(e), 1000);
+  ck_assert_int_eq(cmx_timer_start(e, 3600000, bump, &hour, NULL), CMX_OK);
+  tu_run_until(base, &flag, 100);
+  ck_assert_int_eq(hour, 0);
+  fake_now += 3600000;
+  ck_assert_int_eq(cmx_timer_start(e, 0, bump, &now, NULL), CMX_OK);
+  tu_run_until(base, &hour, 2000);
+  ck_assert_int_eq(now, 1);
+  ck_assert_int_eq(hour, 1);
+  ck_assert_int_eq(cmx_engine_outstanding(e), 0);
+  cmx_engine_free(e);
+  event_base_free(base);
+}
+END_TEST
+
 static int
 count_timed(const struct event_base *base, const struct event *ev, void *ud)
 {
@@ -598,6 +645,7 @@ lane_suite(void)
   tcase_add_test(tc, test_method_safety);
   tcase_add_test(tc, test_post_not_resent_on_dead_reused_connection);
   tcase_add_test(tc, test_idle_engine_arms_no_timer);
+  tcase_add_test(tc, test_fake_clock_jump);
   tcase_add_test(tc, test_lane_at_server_limit_no_429);
   tcase_add_test(tc, test_lane_above_limit_converges);
   tcase_add_test(tc, test_lane_above_limit_with_quota_headers);

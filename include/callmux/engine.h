@@ -80,7 +80,9 @@ CMX_EXTERN int cmx_options_set_workers(cmx_options *opts, unsigned n);
 /**
  * Clock in milliseconds on an arbitrary monotonic origin, for tests.
  * Default: CLOCK_MONOTONIC.  Only the scheduler reads it; libevent timers
- * still run on real time.
+ * still run on real time, so after moving the clock forward, start a 0 ms
+ * timer (cmx_timer_start) or submit a call: the engine then re-reads the
+ * clock and runs every timer, backoff and deadline that is now due.
  */
 typedef uint64_t (*cmx_clock_fn)(void *userdata);
 CMX_EXTERN int cmx_options_set_clock(cmx_options *opts, cmx_clock_fn fn,

@@ -173,7 +173,9 @@ cmx__heap_rearm(cmx_engine *e)
     }
     return;
   }
-  if (top->when == e->heap_armed_for)
+  /* With the caller's clock, time may jump: the loop timer's real-time
+   * delay is recomputed on every change. */
+  if (top->when == e->heap_armed_for && !e->opt.clock)
     return;
   now = cmx__now(e);
   cmx__ltimer_arm(e->heap_timer, top->when > now ? top->when - now : 0);
@@ -185,7 +187,7 @@ cmx__heap_set(cmx_engine *e, cmx__tnode *n, uint64_t when)
 {
   if (cmx__timerq_set(&e->tq, n, when) != 0)
     return -1;
-  if (when < e->heap_armed_for)
+  if (when < e->heap_armed_for || e->opt.clock)
     cmx__heap_rearm(e);
   return 0;
 }
