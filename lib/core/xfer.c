@@ -161,7 +161,7 @@ build_headers(cmx_call *c)
   struct curl_slist *l = NULL, *t;
 
   /* No "Expect: 100-continue" round trip before bodies. */
-  if (!(l = curl_slist_append(NULL, "Expect:")))
+  if (c->body_kind != CMX__B_NONE && !(l = curl_slist_append(NULL, "Expect:")))
     return -1;
   while (p && p < end) {
     size_t len = strlen(p);
