@@ -52,8 +52,9 @@
  *    connection or timeout after it was sent) is NOT resent and the submit
  *    ends with CMX_EUNKNOWN, the batch guid and the parts sent (each part
  *    and each device create goes on a fresh connection, "Connection:
- *    close", because libcurl silently resends a request whose reused
- *    connection died before any reply); any other
+ *    close": on a reused connection that the server had closed, the part
+ *    could not be resent and its fate would be unknown, ending the whole
+ *    batch); any other
  *    error ends it with the guid and the parts acknowledged (the reference
  *    had no timeout, no retry, and printed every response);
  *  - the default lane is one per credential, "kentik:<email>:<hash>" (a

@@ -63,9 +63,9 @@ static int send_part(submit_op *op)
   req = cmx__kentik_request(op->k, "POST", op->path);
   if (!req)
     return CMX_ENOMEM;
-  /* A fresh connection per part: libcurl silently resends a request whose
-   * reused connection died before any reply, which for a part whose fate
-   * is unknown would be a blind resend. */
+  /* A fresh connection per part: a reused connection the server had
+   * already closed would end the part with its fate unknown (the engine
+   * never lets libcurl resend a POST), and with it the whole batch. */
   if (cmx_request_add_header(req, "Connection", "close") != CMX_OK) {
     cmx_request_free(req);
     return CMX_ENOMEM;
