@@ -452,7 +452,30 @@ START_TEST(refusals)
                               sizeof(err));
   ck_assert_int_eq(rc, CMX_EINVAL);
   ck_assert_ptr_nonnull(strstr(err, "replace_all"));
+  /* one value whose entry cannot fit in any part: refused, not sent */
+  {
+    cmx_kentik_batch *big = cmx_kentik_batch_new(0);
+    cmx_kentik_criteria *c = cmx_kentik_criteria_new("dst", NULL, 0);
+    char ip[32];
+    int i;
+
+    for (i = 0; i < 300; i++) {
+      snprintf(ip, sizeof(ip), "10.1.%d.%d", i / 250, i % 250);
+      ck_assert_int_eq(cmx_kentik_add_ip_address(c, ip), CMX_OK);
+    }
+    ck_assert_int_eq(cmx_kentik_batch_add_upsert(big, "small", c), CMX_OK);
+    ck_assert_int_eq(cmx_kentik_set_part_limit(e.k, 4096), CMX_OK);
+    rc = cmx_kentik_submit_populators(e.k, "c_customer", big, NULL, on_submit,
+                                      &s, err, sizeof(err));
+    ck_assert_int_eq(rc, CMX_EINVAL);
+    ck_assert_msg(strstr(err, "'small'") && strstr(err, "4096"), "%s", err);
+    ck_assert_int_eq(cmx_kentik_set_part_limit(e.k, CMX_KENTIK_PART_LIMIT),
+                     CMX_OK);
+    cmx_kentik_criteria_free(c);
+    cmx_kentik_batch_free(big);
+  }
   ck_assert_uint_eq(cmx_engine_outstanding(e.engine), 0);
+  ck_assert_int_eq(sim_counter(e.sim, "kentik.parts"), 0);
   /* the server's part limit below ours: 413, later parts not sent */
   sim_config_set(e.sim, "kentik.part_limit", "20000");
   ck_assert_int_eq(cmx_kentik_set_part_limit(e.k, 30000), CMX_OK);
