@@ -176,7 +176,10 @@ typedef struct kstate {
   kbatch *batches;
   uint64_t *minute, *hour; /* ring buffers of request times */
   size_t mcap, mhead, mlen, hcap, hhead, hlen;
-  uint64_t *busy; /* until-times of deferred replies */
+  struct kbusy {
+    const sim_req *r;
+    uint64_t until;
+  } * busy; /* deferred replies: in flight until answered (or until) */
   size_t nbusy, capbusy;
   struct json_object *sites; /* array */
   long next_site_id;
@@ -370,7 +373,7 @@ static long admit(kstate *st, uint64_t now, unsigned *delay)
   size_t i, j;
 
   for (i = j = 0; i < st->nbusy; i++)
-    if (st->busy[i] > now)
+    if (st->busy[i].until > now)
       st->busy[j++] = st->busy[i];
   st->nbusy = j;
   if (max_conc > 0 && (long)st->nbusy >= max_conc)
@@ -399,6 +402,24 @@ static void run_later(sim_req *r, void *arg)
 
   apply_due(rt->st);
   rt->fn(rt->st, r);
+}
+
+/* A deferred request is answered now: it stops counting as in flight.
+ * (Its entry also expires by time, for requests whose client went away;
+ * time alone is not enough: the loop's timers may fire a few ms before
+ * now_ms() reaches the entry's end.) */
+static void run_deferred(sim_req *r, void *arg)
+{
+  kroute *rt = arg;
+  kstate *st = rt->st;
+  size_t i;
+
+  for (i = 0; i < st->nbusy; i++)
+    if (st->busy[i].r == r) {
+      st->busy[i] = st->busy[--st->nbusy];
+      break;
+    }
+  run_later(r, arg);
 }
 
 static void entry(sim_req *r, void *arg)
@@ -430,16 +451,20 @@ static void entry(sim_req *r, void *arg)
   if (delay) {
     if (st->nbusy == st->capbusy) {
       size_t nc = st->capbusy ? st->capbusy * 2 : 8;
-      uint64_t *n = realloc(st->busy, nc * sizeof(*n));
+      struct kbusy *n = realloc(st->busy, nc * sizeof(*n));
       if (n) {
         st->busy = n;
         st->capbusy = nc;
       }
     }
-    if (st->nbusy < st->capbusy)
-      st->busy[st->nbusy++] = now + delay;
-    if (sim_req_later(r, delay, run_later, rt) == 0)
+    if (st->nbusy < st->capbusy) {
+      st->busy[st->nbusy].r = r;
+      st->busy[st->nbusy++].until = now + delay;
+    }
+    if (sim_req_later(r, delay, run_deferred, rt) == 0)
       return;
+    if (st->nbusy && st->busy[st->nbusy - 1].r == r)
+      st->nbusy--; /* not deferred after all */
   }
   run_later(r, rt);
 }
