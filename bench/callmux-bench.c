@@ -17,9 +17,12 @@
  *               (--lane-rate, default 1,000,000/s, burst C), so every call
  *               goes through the scheduler's queue, token check and
  *               admission: what the scheduler costs.
- * Open loop (-r R): call i is due at start + i/R, submitted by a 1 ms
- * pacing timer (cmx_timer_start); latency is measured from that intended
- * time, so queueing in the lane shows in the tail.
+ * Open loop (-r R): call i is due at start + i/R, submitted by a pacing
+ * event on the engine's event_base set to the microsecond for the next
+ * due call, as bench/rawloop paces (the engine's own timers count whole
+ * milliseconds, which would add up to 1 ms to every call's latency);
+ * latency is measured from that intended time, so queueing in the lane
+ * shows in the tail.
  * The report has the same format as bench/rawloop's, ending with a
  * "RESULT name=... " line for bench/run.sh.
  *
@@ -64,6 +67,7 @@
 typedef struct bench {
   cmx_engine *e;
   struct event_base *own_base; /* --precise */
+  struct event *pace;          /* open loop: the next due call */
   const char *url;
   const char *hname[MAX_HDRS], *hval[MAX_HDRS];
   int nh;
@@ -164,18 +168,22 @@ static void done_cb(cmx_call *call, const cmx_response *res, void *ud)
 }
 
 /* Open loop: submit every call that is due, then wait for the next. */
-static void pace_cb(cmx_engine *e, int code, void *ud)
+static void pace_cb(evutil_socket_t fd, short what, void *ud)
 {
   uint64_t now = bench_now_us(), due = 0;
+  (void)fd;
+  (void)what;
   (void)ud;
-  if (code != CMX_OK)
+  if (B.stopping)
     return;
   while (B.submitted < B.n && (due = due_us(B.submitted)) <= now)
     submit_one(due);
   if (B.submitted < B.n) {
-    uint64_t ms = (due - now) / 1000;
-    if (cmx_timer_start(e, ms ? ms : 1, pace_cb, NULL, NULL) != CMX_OK) {
-      fprintf(stderr, "callmux-bench: cmx_timer_start failed\n");
+    struct timeval tv;
+    tv.tv_sec = (time_t)((due - now) / 1000000u);
+    tv.tv_usec = (suseconds_t)((due - now) % 1000000u);
+    if (evtimer_add(B.pace, &tv) != 0) {
+      fprintf(stderr, "callmux-bench: evtimer_add failed\n");
       exit(1);
     }
   }
@@ -258,9 +266,14 @@ static int throughput(const char *name, int precise)
   }
   bench_mark_now(&start);
   B.t_first_us = start.wall_us;
-  if (B.rate > 0)
-    pace_cb(B.e, CMX_OK, NULL);
-  else
+  if (B.rate > 0) {
+    B.pace = evtimer_new(cmx_engine_base(B.e), pace_cb, NULL);
+    if (!B.pace) {
+      fprintf(stderr, "callmux-bench: evtimer_new failed\n");
+      return 1;
+    }
+    pace_cb(-1, 0, NULL);
+  } else
     refill();
   run_loop();
 
@@ -271,6 +284,9 @@ static int throughput(const char *name, int precise)
   run.rate = B.rate;
   bench_report(&run, &start, B.done, B.errors, &B.lat);
   B.stopping = 1; /* the stop timer, if still set, ends cancelled */
+  if (B.pace)
+    event_free(B.pace);
+  B.pace = NULL;
   free_engine();
   bench_lat_free(&B.lat);
   return B.done == B.n && B.errors == 0 ? 0 : 1;
