@@ -177,8 +177,17 @@ cmx__heap_rearm(cmx_engine *e)
    * delay is recomputed on every change. */
   if (top->when == e->heap_armed_for && !e->opt.clock)
     return;
-  now = cmx__now(e);
-  cmx__ltimer_arm(e->heap_timer, top->when > now ? top->when - now : 0);
+  if (!e->opt.clock) {
+    /* Due at the start of millisecond `when`: measured from the
+     * microsecond clock, not from a now truncated to the millisecond, so
+     * the wake-up is not late by the sub-millisecond phase of the arming
+     * (which a burst-1 bucket cannot bank). */
+    uint64_t now_us = cmx__clock_mono_us(), due_us = top->when * 1000u;
+    cmx__ltimer_arm_us(e->heap_timer, due_us > now_us ? due_us - now_us : 0);
+  } else {
+    now = cmx__now(e);
+    cmx__ltimer_arm(e->heap_timer, top->when > now ? top->when - now : 0);
+  }
   e->heap_armed_for = top->when;
 }
 

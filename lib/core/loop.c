@@ -170,6 +170,16 @@ cmx__ltimer_arm(cmx__ltimer *t, uint64_t ms)
 }
 
 void
+cmx__ltimer_arm_us(cmx__ltimer *t, uint64_t us)
+{
+  struct timeval tv;
+
+  tv.tv_sec = (time_t)(us / 1000000u);
+  tv.tv_usec = (suseconds_t)(us % 1000000u);
+  evtimer_add(t->ev, &tv);
+}
+
+void
 cmx__ltimer_disarm(cmx__ltimer *t)
 {
   evtimer_del(t->ev);

@@ -36,6 +36,8 @@ void cmx__io_free(cmx__io *io);
 cmx__ltimer *cmx__ltimer_new(struct event_base *base, cmx__ltimer_fn fn,
                              void *arg);
 void cmx__ltimer_arm(cmx__ltimer *t, uint64_t ms);
+/* The same with a delay in microseconds. */
+void cmx__ltimer_arm_us(cmx__ltimer *t, uint64_t us);
 void cmx__ltimer_disarm(cmx__ltimer *t);
 void cmx__ltimer_free(cmx__ltimer *t);
 
