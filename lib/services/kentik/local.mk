@@ -46,4 +46,3 @@ bench_kentik_populators_SOURCES = bench/kentik_populators.c
 bench_kentik_populators_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 bench_kentik_populators_LDADD = lib/libcallmux_impl.la tests/sim/libcmxsim.la \
 	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS)
-EXTRA_DIST += bench/README-kentik.md

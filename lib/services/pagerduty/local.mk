@@ -44,4 +44,3 @@ bench_pagerduty_bench_SOURCES = bench/pagerduty_bench.c
 bench_pagerduty_bench_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 bench_pagerduty_bench_LDADD = lib/libcallmux_impl.la tests/sim/libcmxsim.la \
 	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS)
-EXTRA_DIST += bench/README-pagerduty.md

@@ -35,4 +35,3 @@ bench_partisci_updates_SOURCES = bench/partisci_updates.c
 bench_partisci_updates_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 bench_partisci_updates_LDADD = lib/libcallmux_impl.la tests/sim/libcmxsim.la \
 	$(CMX_DEPS_LIBS) $(SIMTLS_LIBS) -lm
-EXTRA_DIST += bench/README-partisci.md

@@ -57,4 +57,3 @@ noinst_PROGRAMS += bench/synnefo_bench
 bench_synnefo_bench_SOURCES = bench/synnefo_bench.c
 bench_synnefo_bench_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 bench_synnefo_bench_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS) -lm
-EXTRA_DIST += bench/README-synnefo.md
