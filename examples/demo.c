@@ -34,8 +34,7 @@ struct demo_tally {
   size_t nnotes;
 };
 
-static scen *
-find(demo_tally *t, const char *name)
+static scen *find(demo_tally *t, const char *name)
 {
   size_t i;
 
@@ -48,9 +47,8 @@ find(demo_tally *t, const char *name)
   return &t->s[t->n++];
 }
 
-void
-demo_record(demo_tally *t, const char *scenario, int code,
-            uint64_t latency_ms)
+void demo_record(demo_tally *t, const char *scenario, int code,
+                 uint64_t latency_ms)
 {
   scen *s = find(t, scenario);
 
@@ -72,8 +70,7 @@ demo_record(demo_tally *t, const char *scenario, int code,
   s->lat[s->nlat++] = latency_ms;
 }
 
-void
-demo_note(demo_tally *t, const char *scenario, const char *fmt, ...)
+void demo_note(demo_tally *t, const char *scenario, const char *fmt, ...)
 {
   char buf[512];
   int n;
@@ -88,16 +85,14 @@ demo_note(demo_tally *t, const char *scenario, const char *fmt, ...)
   t->notes[t->nnotes++] = strdup(buf);
 }
 
-static int
-cmp_u64(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
   uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
   return x < y ? -1 : x > y;
 }
 
-static uint64_t
-pct(const uint64_t *v, size_t n, double q)
+static uint64_t pct(const uint64_t *v, size_t n, double q)
 {
   size_t i;
 
@@ -109,8 +104,7 @@ pct(const uint64_t *v, size_t n, double q)
   return v[i];
 }
 
-static double
-now_s(void)
+static double now_s(void)
 {
   struct timespec ts;
 
@@ -118,15 +112,13 @@ now_s(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void
-usage(void)
+static void usage(void)
 {
   fprintf(stderr, "usage: demo [--generic URL] [--partisci URL] [--kentik "
                   "URL] [--synnefo URL] [--pagerduty URL]\n");
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   static demo_tally tally;
   const char *urls[5] = {NULL, NULL, NULL, NULL, NULL};
@@ -191,8 +183,7 @@ main(int argc, char **argv)
            (unsigned long long)pct(s->lat, s->nlat, 0.50),
            (unsigned long long)pct(s->lat, s->nlat, 0.90),
            (unsigned long long)pct(s->lat, s->nlat, 0.99),
-           (unsigned long long)pct(s->lat, s->nlat, 0.999),
-           el ? errs : "-");
+           (unsigned long long)pct(s->lat, s->nlat, 0.999), el ? errs : "-");
     total += s->calls;
     ok += s->ok;
     free(s->lat);

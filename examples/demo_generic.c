@@ -17,8 +17,7 @@ typedef struct gen {
   cmx_engine *e;
 } gen;
 
-static void
-done(cmx_call *call, const cmx_response *res, void *ud)
+static void done(cmx_call *call, const cmx_response *res, void *ud)
 {
   gen *g = ud;
 
@@ -27,9 +26,8 @@ done(cmx_call *call, const cmx_response *res, void *ud)
               cmx_response_elapsed_ms(res));
 }
 
-static int
-submit(gen *g, const char *method, const char *base, const char *path,
-       const char *body, uint64_t deadline_ms)
+static int submit(gen *g, const char *method, const char *base,
+                  const char *path, const char *body, uint64_t deadline_ms)
 {
   char url[512];
   cmx_request *r;
@@ -47,8 +45,7 @@ submit(gen *g, const char *method, const char *base, const char *path,
   return cmx_submit(g->e, r, done, g, NULL) == CMX_OK ? 0 : -1;
 }
 
-int
-demo_generic(cmx_engine *engine, const char *base_url, demo_tally *t)
+int demo_generic(cmx_engine *engine, const char *base_url, demo_tally *t)
 {
   static gen g;
   int i;

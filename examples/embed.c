@@ -19,8 +19,7 @@ typedef struct state {
   struct event_base *base;
 } state;
 
-static void
-on_done(cmx_call *call, const cmx_response *res, void *ud)
+static void on_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   state *s = ud;
 
@@ -34,8 +33,7 @@ on_done(cmx_call *call, const cmx_response *res, void *ud)
     event_base_loopexit(s->base, NULL); /* our loop, our decision */
 }
 
-int
-main(int argc, char **argv)
+int main(int argc, char **argv)
 {
   struct event_base *base;
   cmx_engine *engine;

@@ -30,7 +30,7 @@ START_TEST(test_error_names)
   ck_assert_str_eq(cmx_code_name(-9999), "UNKNOWN");
   ck_assert_str_eq(cmx_strerror(12345), "unknown error code");
 #define CHECK_ONE(name, num, msg)                                             \
-  ck_assert_str_eq(cmx_code_name(num), #name);                              \
+  ck_assert_str_eq(cmx_code_name(num), #name);                                \
   ck_assert_str_eq(cmx_strerror(num), msg);
   CMX_ERRNO_MAP(CHECK_ONE)
 #undef CHECK_ONE
@@ -39,8 +39,7 @@ END_TEST
 
 /* ---- request building -------------------------------------------------- */
 
-static void
-echo_json(tu_result *r, struct json_object **out)
+static void echo_json(tu_result *r, struct json_object **out)
 {
   *out = json_tokener_parse(r->body);
   ck_assert_msg(*out != NULL, "echo body is JSON: %s", r->body);
@@ -100,8 +99,7 @@ END_TEST
 
 /* ---- bodies ------------------------------------------------------------ */
 
-static long
-gen_body(void *buf, size_t cap, uint64_t pos, void *ud)
+static long gen_body(void *buf, size_t cap, uint64_t pos, void *ud)
 {
   uint64_t total = *(uint64_t *)ud;
   size_t n = cap, i;
@@ -127,19 +125,18 @@ START_TEST(test_bodies_memory_and_callback)
 
   tu_setup(&t, NULL);
   r = cmx_request_new("POST", tu_url(&t, "/echo", u, sizeof(u)));
-  ck_assert_int_eq(cmx_request_set_body(r, text, strlen(text),
-                                        "application/json"),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_request_set_body(r, text, strlen(text), "application/json"), CMX_OK);
   ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &a, NULL), CMX_OK);
   r = cmx_request_new("PUT", tu_url(&t, "/echo", u, sizeof(u)));
-  ck_assert_int_eq(cmx_request_set_body_borrowed(r, text, strlen(text), NULL,
-                                                 "text/plain"),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_request_set_body_borrowed(r, text, strlen(text), NULL, "text/plain"),
+      CMX_OK);
   ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &b, NULL), CMX_OK);
   r = cmx_request_new("POST", tu_url(&t, "/sink", u, sizeof(u)));
-  ck_assert_int_eq(cmx_request_set_body_cb(r, (int64_t)total, gen_body,
-                                           &total, NULL),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_request_set_body_cb(r, (int64_t)total, gen_body, &total, NULL),
+      CMX_OK);
   ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &c, NULL), CMX_OK);
   ck_assert(tu_run_idle(&t, 10000));
   ck_assert_int_eq(a.code, CMX_OK);
@@ -168,8 +165,7 @@ typedef struct sinkstate {
   int bad;
 } sinkstate;
 
-static int
-check_sink(const void *data, size_t len, uint64_t pos, void *ud)
+static int check_sink(const void *data, size_t len, uint64_t pos, void *ud)
 {
   sinkstate *s = ud;
   size_t i;
@@ -293,7 +289,8 @@ START_TEST(test_failure_codes)
 }
 END_TEST
 
-/* ---- exactly once ---------------------------------------------------------- */
+/* ---- exactly once ----------------------------------------------------------
+ */
 
 typedef struct counter {
   int calls;
@@ -303,8 +300,7 @@ typedef struct counter {
   int done;
 } counter;
 
-static void
-count_done(cmx_call *call, const cmx_response *res, void *ud)
+static void count_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   counter *c = ud;
   int code = cmx_response_code(res);
@@ -353,8 +349,7 @@ START_TEST(test_cancel_everywhere)
   f.count = -1;
   sim_fault_add(t.sim, &f);
   r = cmx_request_new("GET", tu_url(&t, "/status/200", u, sizeof(u)));
-  ck_assert_int_eq(cmx_submit(t.engine, r, count_done, &cb, &backoff),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_submit(t.engine, r, count_done, &cb, &backoff), CMX_OK);
   /* Let the slow call and the 503 get going. */
   {
     int never = 0;
@@ -442,8 +437,8 @@ START_TEST(test_free_from_callback)
   int i;
 
   tu_setup(&t, NULL);
-  cmx_lane_set_max_inflight(
-      cmx_engine_lane(t.engine, "http://127.0.0.1:1"), 1); /* unused lane */
+  cmx_lane_set_max_inflight(cmx_engine_lane(t.engine, "http://127.0.0.1:1"),
+                            1); /* unused lane */
   c.free_engine_at = t.engine;
   for (i = 0; i < 200; i++) {
     cmx_request *r = cmx_request_new(
@@ -470,8 +465,8 @@ START_TEST(test_free_outside_callback)
 
   tu_setup(&t, NULL);
   for (i = 0; i < 50; i++) {
-    cmx_request *r = cmx_request_new("GET", tu_url(&t, "/slow/5000", u,
-                                                   sizeof(u)));
+    cmx_request *r =
+        cmx_request_new("GET", tu_url(&t, "/slow/5000", u, sizeof(u)));
     ck_assert_int_eq(cmx_submit(t.engine, r, count_done, &c, NULL), CMX_OK);
   }
   ck_assert_int_eq(cmx_timer_start(t.engine, 100000, NULL, NULL, &tm),
@@ -520,7 +515,8 @@ START_TEST(test_ten_thousand_calls)
 }
 END_TEST
 
-/* ---- connection reuse ------------------------------------------------------ */
+/* ---- connection reuse ------------------------------------------------------
+ */
 
 typedef struct ports {
   int calls, ok;
@@ -528,8 +524,7 @@ typedef struct ports {
   int distinct;
 } ports;
 
-static void
-port_done(cmx_call *call, const cmx_response *res, void *ud)
+static void port_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   ports *p = ud;
   struct json_object *j, *v;
@@ -578,7 +573,8 @@ START_TEST(test_keepalive_reuse)
 }
 END_TEST
 
-/* ---- redirects and secrets ------------------------------------------------- */
+/* ---- redirects and secrets -------------------------------------------------
+ */
 
 START_TEST(test_redirect_drops_secrets_cross_host)
 {
@@ -639,8 +635,7 @@ typedef struct logcap {
   size_t len;
 } logcap;
 
-static void
-capture_log(cmx_log_level lvl, const char *msg, void *ud)
+static void capture_log(cmx_log_level lvl, const char *msg, void *ud)
 {
   logcap *l = ud;
   int n;
@@ -689,7 +684,8 @@ START_TEST(test_log_never_has_secrets)
 }
 END_TEST
 
-/* ---- TLS ----------------------------------------------------------------- */
+/* ---- TLS -----------------------------------------------------------------
+ */
 
 START_TEST(test_tls_needs_ca)
 {
@@ -736,14 +732,14 @@ START_TEST(test_tls_needs_ca)
 }
 END_TEST
 
-/* ---- HTTP/2 ------------------------------------------------------------------ */
+/* ---- HTTP/2
+ * ------------------------------------------------------------------ */
 
 typedef struct h2state {
   int calls, ok, h2;
 } h2state;
 
-static void
-h2_done(cmx_call *call, const cmx_response *res, void *ud)
+static void h2_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   h2state *h = ud;
 
@@ -755,8 +751,7 @@ h2_done(cmx_call *call, const cmx_response *res, void *ud)
     h->h2++;
 }
 
-static int
-free_port(void)
+static int free_port(void)
 {
   struct sockaddr_in a;
   socklen_t len = sizeof(a);
@@ -773,8 +768,7 @@ free_port(void)
   return port;
 }
 
-static int
-port_open(int port)
+static int port_open(int port)
 {
   struct sockaddr_in a;
   int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
@@ -796,8 +790,8 @@ START_TEST(test_http2_multiplexing)
 {
   struct event_base *base = event_base_new();
   sim *s = sim_new(base);
-  char dir[] = "/tmp/cmx-h2-XXXXXX", www[128], file[160], key[160],
-       cert[160], portstr[16], u[256], *stats;
+  char dir[] = "/tmp/cmx-h2-XXXXXX", www[128], file[160], key[160], cert[160],
+       portstr[16], u[256], *stats;
   cmx_options *o;
   cmx_engine *e;
   h2state h = {0, 0, 0};
@@ -883,7 +877,8 @@ START_TEST(test_http2_multiplexing)
 }
 END_TEST
 
-/* ---- threads, timers, work, own loop ------------------------------------- */
+/* ---- threads, timers, work, own loop -------------------------------------
+ */
 
 typedef struct poststate {
   tu_env *t;
@@ -893,8 +888,7 @@ typedef struct poststate {
   int done;
 } poststate;
 
-static void
-post_done(cmx_call *call, const cmx_response *res, void *ud)
+static void post_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   poststate *p = ud;
 
@@ -905,8 +899,7 @@ post_done(cmx_call *call, const cmx_response *res, void *ud)
     p->done = 1;
 }
 
-static void
-posted(cmx_engine *e, void *ud)
+static void posted(cmx_engine *e, void *ud)
 {
   poststate *p = ud;
   char u[256];
@@ -918,8 +911,7 @@ posted(cmx_engine *e, void *ud)
              post_done, p, NULL);
 }
 
-static void *
-poster(void *arg)
+static void *poster(void *arg)
 {
   poststate *p = arg;
   int i;
@@ -959,8 +951,7 @@ typedef struct worksum {
   int timer_code;
 } worksum;
 
-static void
-square(void *ud)
+static void square(void *ud)
 {
   uint64_t *v = ud;
 
@@ -969,8 +960,7 @@ square(void *ud)
 
 static worksum *g_ws;
 
-static void
-work_done2(cmx_engine *e, int code, void *ud)
+static void work_done2(cmx_engine *e, int code, void *ud)
 {
   (void)e;
   (void)ud;
@@ -978,8 +968,7 @@ work_done2(cmx_engine *e, int code, void *ud)
     g_ws->done++;
 }
 
-static void
-timer_cb(cmx_engine *e, int code, void *ud)
+static void timer_cb(cmx_engine *e, int code, void *ud)
 {
   worksum *w = ud;
 
@@ -1001,8 +990,7 @@ START_TEST(test_own_loop_timers_work)
   ck_assert_int_eq(cmx_engine_run(e), CMX_OK); /* nothing to do */
   for (i = 0; i < 8; i++) {
     w.in[i] = (uint64_t)i + 3;
-    ck_assert_int_eq(cmx_engine_work(e, square, work_done2, &w.in[i]),
-                     CMX_OK);
+    ck_assert_int_eq(cmx_engine_work(e, square, work_done2, &w.in[i]), CMX_OK);
   }
   ck_assert_int_eq(cmx_timer_start(e, 50, timer_cb, &w, &t1), CMX_OK);
   ck_assert_int_eq(cmx_timer_start(e, 60000, timer_cb, &w, &t2), CMX_OK);
@@ -1017,14 +1005,14 @@ START_TEST(test_own_loop_timers_work)
 }
 END_TEST
 
-/* ---- UDP ------------------------------------------------------------------ */
+/* ---- UDP ------------------------------------------------------------------
+ */
 
 typedef struct udpstate {
   int sent, failed, calls;
 } udpstate;
 
-static void
-udp_cb(cmx_engine *e, int code, void *ud)
+static void udp_cb(cmx_engine *e, int code, void *ud)
 {
   udpstate *u = ud;
 
@@ -1054,9 +1042,8 @@ START_TEST(test_udp_send)
     ck_assert_int_eq(cmx_udp_send(e, i % 2 ? "127.0.0.1" : "localhost",
                                   ntohs(sa.sin_port), "hello", 5, udp_cb, &u),
                      CMX_OK);
-  ck_assert_int_eq(cmx_udp_send(e, "no-such-host.invalid", 9, "x", 1, udp_cb,
-                                &u),
-                   CMX_OK);
+  ck_assert_int_eq(
+      cmx_udp_send(e, "no-such-host.invalid", 9, "x", 1, udp_cb, &u), CMX_OK);
   ck_assert_int_eq(cmx_udp_send(e, "127.0.0.1", 0, "x", 1, udp_cb, &u),
                    CMX_EINVAL);
   ck_assert_int_eq(u.calls, 0);
@@ -1073,7 +1060,8 @@ START_TEST(test_udp_send)
 }
 END_TEST
 
-/* ---- big bodies without holding them ---------------------------------------- */
+/* ---- big bodies without holding them
+ * ---------------------------------------- */
 
 START_TEST(test_200mb_up_and_down)
 {
@@ -1133,8 +1121,7 @@ START_TEST(test_200mb_up_and_down)
 }
 END_TEST
 
-static Suite *
-engine_suite(void)
+static Suite *engine_suite(void)
 {
   Suite *s = suite_create("engine");
   TCase *tc = tcase_create("core");
@@ -1164,8 +1151,7 @@ engine_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(engine_suite());
   int failed;

@@ -22,8 +22,7 @@ typedef struct tagged {
   int tag;
 } tagged;
 
-static void
-record_order(cmx_call *call, const cmx_response *res, void *ud)
+static void record_order(cmx_call *call, const cmx_response *res, void *ud)
 {
   tagged *t = ud;
 
@@ -79,8 +78,8 @@ START_TEST(test_queue_bound)
   cmx_lane_set_max_inflight(l, 1);
   cmx_lane_set_queue_limit(l, 3);
   for (i = 0; i < 5; i++) {
-    cmx_request *req = cmx_request_new("GET", tu_url(&t, "/json", u,
-                                                     sizeof(u)));
+    cmx_request *req =
+        cmx_request_new("GET", tu_url(&t, "/json", u, sizeof(u)));
     cmx_request_set_lane(req, "q");
     ck_assert_int_eq(cmx_submit(t.engine, req, tu_done, &r[i], NULL),
                      i < 4 ? CMX_OK : CMX_EQUEUEFULL);
@@ -108,8 +107,7 @@ typedef struct one {
   int idx;
 } one;
 
-static void
-many_done(cmx_call *call, const cmx_response *res, void *ud)
+static void many_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   one *o = ud;
   many *m = o->m;
@@ -125,15 +123,13 @@ many_done(cmx_call *call, const cmx_response *res, void *ud)
     m->dup++;
 }
 
-static int64_t
-counter_of(sim *s, const char *name)
+static int64_t counter_of(sim *s, const char *name)
 {
   return sim_counter(s, name);
 }
 
-static void
-run_limited(tu_env *t, const char *key, int n, double rate, unsigned burst,
-            many *m, one *ones)
+static void run_limited(tu_env *t, const char *key, int n, double rate,
+                        unsigned burst, many *m, one *ones)
 {
   char u[256], path[64];
   cmx_lane *l = cmx_engine_lane(t->engine, key);
@@ -186,8 +182,7 @@ typedef struct probe {
   int step;
 } probe;
 
-static void
-sample_429(cmx_engine *e, int code, void *ud)
+static void sample_429(cmx_engine *e, int code, void *ud)
 {
   probe *p = ud;
   int64_t v = sim_counter(p->t->sim, "limited.above.429");
@@ -373,11 +368,11 @@ START_TEST(test_fault_mix_every_call_once)
 }
 END_TEST
 
-/* ---- method safety and idle ------------------------------------------------ */
+/* ---- method safety and idle ------------------------------------------------
+ */
 
-static void
-submit_to(tu_env *t, const char *method, const char *path, int safe,
-          tu_result *r)
+static void submit_to(tu_env *t, const char *method, const char *path,
+                      int safe, tu_result *r)
 {
   char u[256];
   cmx_request *q = cmx_request_new(method, tu_url(t, path, u, sizeof(u)));
@@ -472,8 +467,7 @@ START_TEST(test_post_not_resent_on_dead_reused_connection)
   cmx_request_set_lane(r, "reuse");
   cmx_request_set_retry_safe(r, 1);
   cmx_request_set_body(r, "{}", 2, "application/json");
-  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &post_safe, NULL),
-                   CMX_OK);
+  ck_assert_int_eq(cmx_submit(t.engine, r, tu_done, &post_safe, NULL), CMX_OK);
   ck_assert(tu_run_idle(&t, 10000));
   ck_assert_int_eq(post_safe.code, CMX_OK);
   ck_assert_int_eq(sim_counter(t.sim, "generic ANY /echo"), 5);
@@ -481,19 +475,18 @@ START_TEST(test_post_not_resent_on_dead_reused_connection)
 }
 END_TEST
 
-/* ---- injected clock ---------------------------------------------------------- */
+/* ---- injected clock
+ * ---------------------------------------------------------- */
 
 static uint64_t fake_now;
 
-static uint64_t
-fake_clock(void *ud)
+static uint64_t fake_clock(void *ud)
 {
   (void)ud;
   return fake_now;
 }
 
-static void
-bump(cmx_engine *e, int code, void *ud)
+static void bump(cmx_engine *e, int code, void *ud)
 {
   (void)e;
   if (code == CMX_OK)
@@ -528,8 +521,8 @@ START_TEST(test_fake_clock_jump)
 }
 END_TEST
 
-static int
-count_timed(const struct event_base *base, const struct event *ev, void *ud)
+static int count_timed(const struct event_base *base, const struct event *ev,
+                       void *ud)
 {
   int *n = ud;
 
@@ -597,8 +590,7 @@ START_TEST(test_idle_engine_arms_no_timer)
 }
 END_TEST
 
-static void
-drained(cmx_engine *e, void *ud)
+static void drained(cmx_engine *e, void *ud)
 {
   int *d = ud;
 
@@ -618,11 +610,11 @@ START_TEST(test_drain)
   for (i = 0; i < 3; i++)
     ck_assert_int_eq(tu_get(&t, "/slow/100", &r[i]), CMX_OK);
   ck_assert_int_eq(cmx_engine_drain(t.engine, drained, &d), CMX_OK);
-  ck_assert_int_eq(cmx_submit(t.engine,
-                              cmx_request_new("GET", tu_url(&t, "/json", u,
-                                                            sizeof(u))),
-                              tu_done, &r[0], NULL),
-                   CMX_ESHUTDOWN);
+  ck_assert_int_eq(
+      cmx_submit(t.engine,
+                 cmx_request_new("GET", tu_url(&t, "/json", u, sizeof(u))),
+                 tu_done, &r[0], NULL),
+      CMX_ESHUTDOWN);
   ck_assert(tu_run_until(t.base, &d, 10000));
   for (i = 0; i < 3; i++) {
     ck_assert_int_eq(r[i].calls, 1);
@@ -632,8 +624,7 @@ START_TEST(test_drain)
 }
 END_TEST
 
-static Suite *
-lane_suite(void)
+static Suite *lane_suite(void)
 {
   Suite *s = suite_create("lane");
   TCase *tc = tcase_create("scheduler");
@@ -654,8 +645,7 @@ lane_suite(void)
   return s;
 }
 
-int
-main(void)
+int main(void)
 {
   SRunner *sr = srunner_create(lane_suite());
   int failed;

@@ -16,8 +16,7 @@
 
 #include "testutil.h"
 
-void
-tu_setup(tu_env *t, const cmx_options *opts)
+void tu_setup(tu_env *t, const cmx_options *opts)
 {
   memset(t, 0, sizeof(*t));
   t->base = event_base_new();
@@ -32,8 +31,7 @@ tu_setup(tu_env *t, const cmx_options *opts)
   ck_assert_ptr_nonnull(t->engine);
 }
 
-void
-tu_teardown(tu_env *t)
+void tu_teardown(tu_env *t)
 {
   cmx_engine_free(t->engine);
   t->engine = NULL;
@@ -41,16 +39,14 @@ tu_teardown(tu_env *t)
   event_base_free(t->base);
 }
 
-static void
-on_limit(evutil_socket_t fd, short what, void *arg)
+static void on_limit(evutil_socket_t fd, short what, void *arg)
 {
   (void)fd;
   (void)what;
   *(int *)arg = 1;
 }
 
-int
-tu_run_until(struct event_base *base, const int *flag, unsigned ms)
+int tu_run_until(struct event_base *base, const int *flag, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -63,8 +59,7 @@ tu_run_until(struct event_base *base, const int *flag, unsigned ms)
   return *flag;
 }
 
-int
-tu_run_idle(tu_env *t, unsigned ms)
+int tu_run_idle(tu_env *t, unsigned ms)
 {
   int expired = 0;
   struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
@@ -77,8 +72,7 @@ tu_run_idle(tu_env *t, unsigned ms)
   return cmx_engine_outstanding(t->engine) == 0;
 }
 
-void
-tu_done(cmx_call *call, const cmx_response *res, void *ud)
+void tu_done(cmx_call *call, const cmx_response *res, void *ud)
 {
   tu_result *r = ud;
   size_t len;
@@ -94,15 +88,13 @@ tu_done(cmx_call *call, const cmx_response *res, void *ud)
   snprintf(r->detail, sizeof(r->detail), "%s", cmx_response_detail(res));
 }
 
-const char *
-tu_url(tu_env *t, const char *path, char *buf, size_t n)
+const char *tu_url(tu_env *t, const char *path, char *buf, size_t n)
 {
   snprintf(buf, n, "%s%s", t->url, path);
   return buf;
 }
 
-int
-tu_get(tu_env *t, const char *path, tu_result *r)
+int tu_get(tu_env *t, const char *path, tu_result *r)
 {
   char u[256];
   cmx_request *req = cmx_request_new("GET", tu_url(t, path, u, sizeof(u)));
@@ -111,8 +103,7 @@ tu_get(tu_env *t, const char *path, tu_result *r)
   return cmx_submit(t->engine, req, tu_done, r, NULL);
 }
 
-long
-tu_peak_rss_kb(void)
+long tu_peak_rss_kb(void)
 {
   struct rusage ru;
 
@@ -120,8 +111,7 @@ tu_peak_rss_kb(void)
   return ru.ru_maxrss;
 }
 
-long
-tu_rss_kb(void)
+long tu_rss_kb(void)
 {
   FILE *f = fopen("/proc/self/statm", "r");
   long pages = 0, rss = 0;
@@ -134,8 +124,8 @@ tu_rss_kb(void)
   return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-int
-tu_spawn_sim(const char *services, const char *service, char *url, size_t n)
+int tu_spawn_sim(const char *services, const char *service, char *url,
+                 size_t n)
 {
   const char *bin = getenv("CMX_SIM");
   char portfile[] = "/tmp/cmx-sim-XXXXXX";
@@ -183,8 +173,7 @@ tu_spawn_sim(const char *services, const char *service, char *url, size_t n)
   return -1;
 }
 
-void
-tu_kill_sim(int pid)
+void tu_kill_sim(int pid)
 {
   if (pid > 0) {
     kill(pid, SIGTERM);

@@ -19,7 +19,7 @@ typedef struct tu_env {
   sim *sim;
   sim_service *svc; /* "generic" */
   cmx_engine *engine;
-  char url[128];    /* svc's base URL */
+  char url[128]; /* svc's base URL */
 } tu_env;
 
 /* Base, simulator with the generic routes, engine on that base. */
@@ -32,7 +32,7 @@ int tu_run_idle(tu_env *t, unsigned ms);
 
 /* A record of one call's end, kept by tu_done. */
 typedef struct tu_result {
-  int calls;     /* times the callback ran */
+  int calls; /* times the callback ran */
   int code;
   long status;
   unsigned attempts;

@@ -185,8 +185,7 @@ CMX_EXTERN void cmx_timer_cancel(cmx_timer *timer);
 typedef void (*cmx_work_fn)(void *userdata);
 /** Runs on the loop thread after `work` returned (code CMX_OK) or when the
  *  engine is freed before it could run (code CMX_ECANCELED). */
-typedef void (*cmx_work_done_fn)(cmx_engine *engine, int code,
-                                 void *userdata);
+typedef void (*cmx_work_done_fn)(cmx_engine *engine, int code, void *userdata);
 CMX_EXTERN int cmx_engine_work(cmx_engine *engine, cmx_work_fn work,
                                cmx_work_done_fn done, void *userdata);
 
@@ -225,13 +224,13 @@ CMX_EXTERN int cmx_udp_send(cmx_engine *engine, const char *host,
  * retries in reserve), so a failing service is not flooded.
  */
 typedef struct cmx_retry_policy {
-  unsigned max_attempts;    /* total attempts, first included (default 4) */
-  unsigned base_ms;         /* first backoff ceiling (default 100) */
-  unsigned cap_ms;          /* backoff ceiling (default 20000) */
-  unsigned max_wait_ms;     /* longest Retry-After honoured (default 60000) */
-  unsigned budget_percent;  /* retries per 100 first attempts (default 20) */
-  unsigned budget_min;      /* retries always allowed in reserve (def. 10) */
-  int retry_500;            /* also retry 500 (default 0) */
+  unsigned max_attempts;   /* total attempts, first included (default 4) */
+  unsigned base_ms;        /* first backoff ceiling (default 100) */
+  unsigned cap_ms;         /* backoff ceiling (default 20000) */
+  unsigned max_wait_ms;    /* longest Retry-After honoured (default 60000) */
+  unsigned budget_percent; /* retries per 100 first attempts (default 20) */
+  unsigned budget_min;     /* retries always allowed in reserve (def. 10) */
+  int retry_500;           /* also retry 500 (default 0) */
 } cmx_retry_policy;
 
 /** Fill `p` with the defaults above. */

@@ -25,7 +25,7 @@ extern "C" {
   XX(ECONNREFUSED, -5, "connection refused")                                  \
   XX(ERESOLVE, -6, "host name could not be resolved")                         \
   XX(ETRANSPORT, -7, "connection failed or dropped")                          \
-  XX(ETLS, -8, "TLS handshake or certificate verification failed")           \
+  XX(ETLS, -8, "TLS handshake or certificate verification failed")            \
   XX(ETRUNCATED, -9, "response body truncated")                               \
   XX(EBADJSON, -10, "response body is not valid JSON")                        \
   XX(EHTTP, -11, "service returned an error status")                          \
@@ -50,7 +50,8 @@ typedef enum cmx_code {
 /** Human-readable message for a code; never NULL ("unknown error code"). */
 CMX_EXTERN const char *cmx_strerror(int code);
 
-/** The code's name without prefix, e.g. "ETIMEDOUT"; never NULL ("UNKNOWN"). */
+/** The code's name without prefix, e.g. "ETIMEDOUT"; never NULL ("UNKNOWN").
+ */
 CMX_EXTERN const char *cmx_code_name(int code);
 
 #ifdef __cplusplus

@@ -144,9 +144,9 @@ CMX_EXTERN int cmx_request_set_follow(cmx_request *req, unsigned max);
  * response: valid during the callback.
  */
 typedef struct cmx_service_error {
-  long status;          /* HTTP status */
-  const char *kind;     /* service error code or class, may be NULL */
-  const char *message;  /* human text, never NULL ("" when none) */
+  long status;                /* HTTP status */
+  const char *kind;           /* service error code or class, may be NULL */
+  const char *message;        /* human text, never NULL ("" when none) */
   const char *const *details; /* extra lines, `ndetails` of them */
   size_t ndetails;
 } cmx_service_error;
@@ -179,8 +179,8 @@ typedef void (*cmx_done_fn)(cmx_call *call, const cmx_response *res,
  * call handle, valid until its callback returns.  Errors: CMX_EINVAL,
  * CMX_EQUEUEFULL (the lane's queue is full), CMX_ESHUTDOWN, CMX_ENOMEM.
  */
-CMX_EXTERN int cmx_submit(cmx_engine *engine, cmx_request *req,
-                          cmx_done_fn cb, void *userdata, cmx_call **out);
+CMX_EXTERN int cmx_submit(cmx_engine *engine, cmx_request *req, cmx_done_fn cb,
+                          void *userdata, cmx_call **out);
 
 /** End the call with CMX_ECANCELED, wherever it is (queued, in flight or in
  *  backoff).  Its callback runs from the loop, not inside this function.
@@ -203,8 +203,7 @@ CMX_EXTERN int cmx_response_http_version(const cmx_response *res);
 CMX_EXTERN const char *cmx_response_header(const cmx_response *res,
                                            const char *name);
 /** Body kept in memory (never NULL; "" when empty; NUL-terminated). */
-CMX_EXTERN const char *cmx_response_body(const cmx_response *res,
-                                         size_t *len);
+CMX_EXTERN const char *cmx_response_body(const cmx_response *res, size_t *len);
 /** Body parsed as JSON on first use; borrowed (json_object_get() to keep
  *  it).  NULL when the body is empty or not JSON. */
 CMX_EXTERN struct json_object *cmx_response_json(const cmx_response *res);

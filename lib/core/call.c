@@ -22,8 +22,7 @@
 
 /* ---- the active list (in flight or in backoff) ------------------------- */
 
-void
-cmx__active_link(cmx_engine *e, cmx_call *c)
+void cmx__active_link(cmx_engine *e, cmx_call *c)
 {
   c->prev = NULL;
   c->next = e->active;
@@ -32,8 +31,7 @@ cmx__active_link(cmx_engine *e, cmx_call *c)
   e->active = c;
 }
 
-void
-cmx__active_unlink(cmx_engine *e, cmx_call *c)
+void cmx__active_unlink(cmx_engine *e, cmx_call *c)
 {
   if (c->prev)
     c->prev->next = c->next;
@@ -44,8 +42,7 @@ cmx__active_unlink(cmx_engine *e, cmx_call *c)
   c->next = c->prev = NULL;
 }
 
-int
-cmx__method_idempotent(const char *m)
+int cmx__method_idempotent(const char *m)
 {
   return !m || strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 ||
          strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 ||
@@ -53,8 +50,7 @@ cmx__method_idempotent(const char *m)
 }
 
 /* The URL without query or fragment, for logs and details. */
-static void
-url_for_text(const char *url, char *out, size_t n)
+static void url_for_text(const char *url, char *out, size_t n)
 {
   size_t len = strcspn(url, "?#");
 
@@ -64,11 +60,11 @@ url_for_text(const char *url, char *out, size_t n)
   out[len] = '\0';
 }
 
-/* ---- submit -------------------------------------------------------------- */
+/* ---- submit --------------------------------------------------------------
+ */
 
-int
-cmx_submit(cmx_engine *e, cmx_request *req, cmx_done_fn cb, void *ud,
-           cmx_call **out)
+int cmx_submit(cmx_engine *e, cmx_request *req, cmx_done_fn cb, void *ud,
+               cmx_call **out)
 {
   cmx_call *c = (cmx_call *)req;
   cmx_lane *l;
@@ -121,16 +117,15 @@ cmx_submit(cmx_engine *e, cmx_request *req, cmx_done_fn cb, void *ud,
   return CMX_OK;
 }
 
-void *
-cmx_call_userdata(const cmx_call *c)
+void *cmx_call_userdata(const cmx_call *c)
 {
   return c ? c->ud : NULL;
 }
 
-/* ---- admission ----------------------------------------------------------- */
+/* ---- admission -----------------------------------------------------------
+ */
 
-int
-cmx__call_admit(cmx_call *c)
+int cmx__call_admit(cmx_call *c)
 {
   cmx_engine *e = c->engine;
   cmx_lane *l = c->l.lane;
@@ -166,10 +161,10 @@ cmx__call_admit(cmx_call *c)
   return CMX_OK;
 }
 
-/* ---- end of an attempt ----------------------------------------------------- */
+/* ---- end of an attempt -----------------------------------------------------
+ */
 
-static int
-map_curl(cmx_call *c, CURLcode rc, long oserr)
+static int map_curl(cmx_call *c, CURLcode rc, long oserr)
 {
   cmx__xfer *x = c->xfer;
 
@@ -216,8 +211,7 @@ map_curl(cmx_call *c, CURLcode rc, long oserr)
   }
 }
 
-static int
-map_status(long st)
+static int map_status(long st)
 {
   if (st == 401)
     return CMX_EAUTH;
@@ -234,8 +228,7 @@ map_status(long st)
  * rate window restarts: it is a wait only for a 429 (a 502 that carries it
  * is not a request to come back at the next window).
  */
-static uint64_t
-service_wait_ms(cmx_call *c)
+static uint64_t service_wait_ms(cmx_call *c)
 {
   const cmx_response *r = &c->xfer->res;
   const char *v;
@@ -256,11 +249,10 @@ service_wait_ms(cmx_call *c)
 }
 
 /* May this failure be retried at all (before budget, attempts, deadline)? */
-static int
-retryable(cmx_call *c, int code, long status)
+static int retryable(cmx_call *c, int code, long status)
 {
-  int safe = cmx__method_idempotent(c->method) ||
-             (c->flags & CMX__F_RETRY_SAFE);
+  int safe =
+      cmx__method_idempotent(c->method) || (c->flags & CMX__F_RETRY_SAFE);
 
   if (c->flags & CMX__F_NO_RETRY)
     return 0;
@@ -280,17 +272,15 @@ retryable(cmx_call *c, int code, long status)
   return 0;
 }
 
-static void
-redirect(cmx_call *c, char *to, long status)
+static void redirect(cmx_call *c, char *to, long status)
 {
   char a[512], b[512];
 
   if (cmx__lane_origin(c->url, a, sizeof(a)) != 0 ||
       cmx__lane_origin(to, b, sizeof(b)) != 0 || strcmp(a, b) != 0)
     cmx__call_drop_secrets(c);
-  if (status == 303 ||
-      ((status == 301 || status == 302) && c->method &&
-       strcmp(c->method, "POST") == 0)) {
+  if (status == 303 || ((status == 301 || status == 302) && c->method &&
+                        strcmp(c->method, "POST") == 0)) {
     if (c->flags & CMX__F_OWN_METHOD)
       free(c->method);
     c->method = NULL;
@@ -311,8 +301,7 @@ redirect(cmx_call *c, char *to, long status)
     cmx__call_finish(c, CMX_ENOMEM, "could not start the redirected call");
 }
 
-void
-cmx__call_attempt_done(cmx_call *c, CURLcode rc)
+void cmx__call_attempt_done(cmx_call *c, CURLcode rc)
 {
   cmx_engine *e = c->engine;
   cmx_lane *l = c->l.lane;
@@ -345,12 +334,12 @@ cmx__call_attempt_done(cmx_call *c, CURLcode rc)
       e->connects += (uint64_t)v;
     v = 0;
     curl_easy_getinfo(x->easy, CURLINFO_HTTP_VERSION, &v);
-    x->res.http_version = rc != CURLE_OK                 ? 0
-                          : v == CURL_HTTP_VERSION_1_0   ? 10
-                          : v == CURL_HTTP_VERSION_1_1   ? 11
-                          : v == CURL_HTTP_VERSION_2_0   ? 20
-                          : v == CURL_HTTP_VERSION_3     ? 30
-                                                         : 0;
+    x->res.http_version = rc != CURLE_OK               ? 0
+                          : v == CURL_HTTP_VERSION_1_0 ? 10
+                          : v == CURL_HTTP_VERSION_1_1 ? 11
+                          : v == CURL_HTTP_VERSION_2_0 ? 20
+                          : v == CURL_HTTP_VERSION_3   ? 30
+                                                       : 0;
   }
   if (to) {
     redirect(c, to, status);
@@ -390,10 +379,9 @@ cmx__call_attempt_done(cmx_call *c, CURLcode rc)
     if (delay > l->retry.max_wait_ms)
       delay = l->retry.max_wait_ms;
     if (!delay)
-      delay = cmx__backoff_ms(c->attempts, l->retry.base_ms,
-                              l->retry.cap_ms, &e->rng);
-    if ((!cmx__tnode_queued(&c->deadline) ||
-         now + delay < c->deadline.when) &&
+      delay = cmx__backoff_ms(c->attempts, l->retry.base_ms, l->retry.cap_ms,
+                              &e->rng);
+    if ((!cmx__tnode_queued(&c->deadline) || now + delay < c->deadline.when) &&
         cmx__budget_withdraw(&l->budget)) {
       l->n_retries++;
       cmx__xfer_release_easy(c);
@@ -423,13 +411,12 @@ cmx__call_attempt_done(cmx_call *c, CURLcode rc)
                      c->attempts, c->attempts == 1 ? "" : "s");
   else
     cmx__call_finish(c, code, "%s %s: HTTP %ld (after %u attempt%s)",
-                     cmx_response_method(&x->res), where, status,
-                     c->attempts, c->attempts == 1 ? "" : "s");
+                     cmx_response_method(&x->res), where, status, c->attempts,
+                     c->attempts == 1 ? "" : "s");
   cmx__lane_pump(l);
 }
 
-void
-cmx__call_wake(cmx_call *c)
+void cmx__call_wake(cmx_call *c)
 {
   cmx_lane *l = c->l.lane;
 
@@ -439,10 +426,10 @@ cmx__call_wake(cmx_call *c)
   cmx__lane_pump(l);
 }
 
-/* ---- the end --------------------------------------------------------------- */
+/* ---- the end ---------------------------------------------------------------
+ */
 
-void
-cmx__call_finish(cmx_call *c, int code, const char *fmt, ...)
+void cmx__call_finish(cmx_call *c, int code, const char *fmt, ...)
 {
   cmx_engine *e = c->engine;
   cmx_lane *l = c->l.lane;
@@ -513,22 +500,20 @@ cmx__call_finish(cmx_call *c, int code, const char *fmt, ...)
     cmx__lane_pump(l);
 }
 
-void
-cmx__call_deadline(cmx_call *c)
+void cmx__call_deadline(cmx_call *c)
 {
-  static const char *const where[] = {"before submit", "queued", "in flight",
-                                      "in backoff", "done", "between attempts"};
+  static const char *const where[] = {"before submit", "queued",
+                                      "in flight",     "in backoff",
+                                      "done",          "between attempts"};
   uint64_t limit = c->deadline.when - c->submit_ms;
 
-  cmx__call_finish(c, CMX_ETIMEDOUT, "deadline of %llu ms exceeded (%s)",
-                   (unsigned long long)limit,
-                   c->state < sizeof(where) / sizeof(where[0])
-                       ? where[c->state]
-                       : "?");
+  cmx__call_finish(
+      c, CMX_ETIMEDOUT, "deadline of %llu ms exceeded (%s)",
+      (unsigned long long)limit,
+      c->state < sizeof(where) / sizeof(where[0]) ? where[c->state] : "?");
 }
 
-void
-cmx_call_cancel(cmx_call *c)
+void cmx_call_cancel(cmx_call *c)
 {
   if (!c || c->state == CMX__S_NEW || c->state == CMX__S_DONE)
     return;
@@ -536,8 +521,8 @@ cmx_call_cancel(cmx_call *c)
 }
 
 /* Default reading of an error body: JSON "message" / "error" fields. */
-static void
-default_error_parser(const cmx_response *res, cmx_service_error *se)
+static void default_error_parser(const cmx_response *res,
+                                 cmx_service_error *se)
 {
   struct json_object *j = cmx_response_json(res), *v;
 
@@ -567,8 +552,7 @@ default_error_parser(const cmx_response *res, cmx_service_error *se)
     se->message = "";
 }
 
-void
-cmx__deliver(cmx_engine *e, cmx_call *c)
+void cmx__deliver(cmx_engine *e, cmx_call *c)
 {
   cmx__xfer *x = c->xfer;
   cmx_response tmp, *res;

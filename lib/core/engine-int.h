@@ -170,16 +170,16 @@ struct cmx__xfer {
   CURL *easy;
   struct curl_slist *slist;
   cmx__tnode wake;
-  uint64_t admit_ms;   /* admission of the current attempt */
+  uint64_t admit_ms; /* admission of the current attempt */
   uint64_t first_admit_ms;
-  uint64_t body_pos;   /* request body bytes read so far */
+  uint64_t body_pos; /* request body bytes read so far */
   int in_multi;
   int too_big;
   int sink_err;
-  int to_sink;         /* status decided: 2xx body goes to the sink */
-  int header_status;   /* status of the header block being received */
-  unsigned sends;      /* times libcurl sent this attempt's request */
-  int resend_refused;  /* libcurl's own resend was stopped */
+  int to_sink;        /* status decided: 2xx body goes to the sink */
+  int header_status;  /* status of the header block being received */
+  unsigned sends;     /* times libcurl sent this attempt's request */
+  int resend_refused; /* libcurl's own resend was stopped */
   char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -193,9 +193,9 @@ struct cmx_lane {
   size_t queued;
   size_t queue_limit;
   unsigned inflight;
-  unsigned max_inflight;  /* configured */
-  unsigned eff_inflight;  /* after 429 cuts */
-  double rate;            /* configured, 0 = none */
+  unsigned max_inflight; /* configured */
+  unsigned eff_inflight; /* after 429 cuts */
+  double rate;           /* configured, 0 = none */
   unsigned burst;
   cmx__bucket bucket;
   cmx__aimd aimd;
@@ -259,7 +259,7 @@ struct cmx_engine {
   cmx_lane **lane_tab;
   size_t lane_tab_size;
   size_t nlanes;
-  cmx_lane *lanes; /* all lanes, in creation order (reverse) */
+  cmx_lane *lanes;  /* all lanes, in creation order (reverse) */
   cmx_call *active; /* in flight or in backoff (linked by next/prev) */
   /* completion lists */
   cmx_call *done_head, *done_tail;
@@ -273,13 +273,13 @@ struct cmx_engine {
   size_t outstanding;
   size_t inflight_total;
   uint64_t connects; /* connections libcurl opened (CURLINFO_NUM_CONNECTS) */
-  int depth;      /* nested entries into engine code from the loop */
-  int freeing;    /* cmx_engine_free called while depth > 0 */
-  int running;    /* cmx_engine_run in progress */
+  int depth;         /* nested entries into engine code from the loop */
+  int freeing;       /* cmx_engine_free called while depth > 0 */
+  int running;       /* cmx_engine_run in progress */
   int draining;
   cmx_drain_cb drain_cb;
   void *drain_ud;
-  int in_curl;    /* inside curl_multi_socket_action */
+  int in_curl; /* inside curl_multi_socket_action */
   cmx__mbox *post;
   cmx__workpool *work;
   cmx__udp *udp;
@@ -304,8 +304,8 @@ void cmx__multi_cleanup(cmx_engine *e);
 void cmx__multi_kick(cmx_engine *e);
 
 /* xfer.c */
-int cmx__xfer_start(cmx_call *c);        /* add an attempt to the multi */
-void cmx__xfer_stop(cmx_call *c);        /* remove from multi, keep state */
+int cmx__xfer_start(cmx_call *c); /* add an attempt to the multi */
+void cmx__xfer_stop(cmx_call *c); /* remove from multi, keep state */
 void cmx__xfer_release_easy(cmx_call *c);
 void cmx__xfer_free(cmx__xfer *x);
 CURL *cmx__easy_get(cmx_engine *e);
@@ -368,6 +368,5 @@ void cmx__work_free(cmx_engine *e);
 void cmx__udp_free(cmx_engine *e);
 
 /* stats.c */
-
 
 #endif /* CMX_CORE_ENGINE_INT_H */

@@ -13,8 +13,7 @@
 
 /* ---- options ------------------------------------------------------- */
 
-cmx_options *
-cmx_options_new(void)
+cmx_options *cmx_options_new(void)
 {
   cmx_options *o = calloc(1, sizeof(*o));
 
@@ -27,8 +26,7 @@ cmx_options_new(void)
   return o;
 }
 
-void
-cmx_options_free(cmx_options *o)
+void cmx_options_free(cmx_options *o)
 {
   if (!o)
     return;
@@ -37,8 +35,7 @@ cmx_options_free(cmx_options *o)
   free(o);
 }
 
-static int
-set_str(char **dst, const char *s)
+static int set_str(char **dst, const char *s)
 {
   char *d = NULL;
 
@@ -49,23 +46,20 @@ set_str(char **dst, const char *s)
   return CMX_OK;
 }
 
-int
-cmx_options_set_ca_file(cmx_options *o, const char *path)
+int cmx_options_set_ca_file(cmx_options *o, const char *path)
 {
   return o ? set_str(&o->ca_file, path) : CMX_EINVAL;
 }
 
-int
-cmx_options_set_user_agent(cmx_options *o, const char *ua)
+int cmx_options_set_user_agent(cmx_options *o, const char *ua)
 {
   if (!o || (ua && strpbrk(ua, "\r\n")))
     return CMX_EINVAL;
   return set_str(&o->user_agent, ua);
 }
 
-int
-cmx_options_set_log(cmx_options *o, cmx_log_level max, cmx_log_fn fn,
-                    void *ud)
+int cmx_options_set_log(cmx_options *o, cmx_log_level max, cmx_log_fn fn,
+                        void *ud)
 {
   if (!o || max < CMX_LOG_ERROR || max > CMX_LOG_DEBUG)
     return CMX_EINVAL;
@@ -75,8 +69,7 @@ cmx_options_set_log(cmx_options *o, cmx_log_level max, cmx_log_fn fn,
   return CMX_OK;
 }
 
-int
-cmx_options_set_max_connections(cmx_options *o, long n)
+int cmx_options_set_max_connections(cmx_options *o, long n)
 {
   if (!o || n < 0)
     return CMX_EINVAL;
@@ -84,8 +77,7 @@ cmx_options_set_max_connections(cmx_options *o, long n)
   return CMX_OK;
 }
 
-int
-cmx_options_set_default_max_inflight(cmx_options *o, unsigned n)
+int cmx_options_set_default_max_inflight(cmx_options *o, unsigned n)
 {
   if (!o || n == 0)
     return CMX_EINVAL;
@@ -93,8 +85,7 @@ cmx_options_set_default_max_inflight(cmx_options *o, unsigned n)
   return CMX_OK;
 }
 
-int
-cmx_options_set_default_queue_limit(cmx_options *o, size_t n)
+int cmx_options_set_default_queue_limit(cmx_options *o, size_t n)
 {
   if (!o || n == 0)
     return CMX_EINVAL;
@@ -102,8 +93,7 @@ cmx_options_set_default_queue_limit(cmx_options *o, size_t n)
   return CMX_OK;
 }
 
-int
-cmx_options_set_workers(cmx_options *o, unsigned n)
+int cmx_options_set_workers(cmx_options *o, unsigned n)
 {
   if (!o || n == 0 || n > 256)
     return CMX_EINVAL;
@@ -111,8 +101,7 @@ cmx_options_set_workers(cmx_options *o, unsigned n)
   return CMX_OK;
 }
 
-int
-cmx_options_set_clock(cmx_options *o, cmx_clock_fn fn, void *ud)
+int cmx_options_set_clock(cmx_options *o, cmx_clock_fn fn, void *ud)
 {
   if (!o)
     return CMX_EINVAL;
@@ -126,8 +115,7 @@ cmx_options_set_clock(cmx_options *o, cmx_clock_fn fn, void *ud)
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static int global_ok;
 
-static void
-global_init(void)
+static void global_init(void)
 {
   struct sigaction sa;
 
@@ -144,24 +132,21 @@ global_init(void)
 
 /* ---- time ------------------------------------------------------------ */
 
-uint64_t
-cmx__now(cmx_engine *e)
+uint64_t cmx__now(cmx_engine *e)
 {
   if (e->opt.clock)
     return e->opt.clock(e->opt.clock_ud);
   return cmx__clock_mono_ms();
 }
 
-uint64_t
-cmx_engine_now(cmx_engine *e)
+uint64_t cmx_engine_now(cmx_engine *e)
 {
   return cmx__now(e);
 }
 
 /* ---- timer heap -------------------------------------------------------- */
 
-void
-cmx__heap_rearm(cmx_engine *e)
+void cmx__heap_rearm(cmx_engine *e)
 {
   cmx__tnode *top = cmx__timerq_peek(&e->tq);
   uint64_t now;
@@ -191,8 +176,7 @@ cmx__heap_rearm(cmx_engine *e)
   e->heap_armed_for = top->when;
 }
 
-int
-cmx__heap_set(cmx_engine *e, cmx__tnode *n, uint64_t when)
+int cmx__heap_set(cmx_engine *e, cmx__tnode *n, uint64_t when)
 {
   if (cmx__timerq_set(&e->tq, n, when) != 0)
     return -1;
@@ -201,8 +185,7 @@ cmx__heap_set(cmx_engine *e, cmx__tnode *n, uint64_t when)
   return 0;
 }
 
-static void
-heap_fire(void *arg)
+static void heap_fire(void *arg)
 {
   cmx_engine *e = arg;
   cmx__tnode *n;
@@ -215,13 +198,12 @@ heap_fire(void *arg)
     cmx__timerq_remove(&e->tq, n);
     switch (n->kind) {
     case CMX__T_DEADLINE:
-      cmx__call_deadline((cmx_call *)((char *)n -
-                                      offsetof(cmx_call, deadline)));
+      cmx__call_deadline(
+          (cmx_call *)((char *)n - offsetof(cmx_call, deadline)));
       break;
     case CMX__T_WAKE:
-      cmx__call_wake(((cmx_response *)((char *)n -
-                                       offsetof(cmx__xfer, wake)))
-                         ->call);
+      cmx__call_wake(
+          ((cmx_response *)((char *)n - offsetof(cmx__xfer, wake)))->call);
       break;
     case CMX__T_LANE:
       cmx__lane_wake((cmx_lane *)((char *)n - offsetof(cmx_lane, wake)));
@@ -240,8 +222,7 @@ heap_fire(void *arg)
 
 /* ---- completions ------------------------------------------------------ */
 
-static void
-flush_fire(void *arg)
+static void flush_fire(void *arg)
 {
   cmx_engine *e = arg;
 
@@ -250,8 +231,7 @@ flush_fire(void *arg)
   cmx__leave(e);
 }
 
-void
-cmx__defer_flush(cmx_engine *e)
+void cmx__defer_flush(cmx_engine *e)
 {
   if (e->depth == 0 && !e->flush_armed) {
     e->flush_armed = 1;
@@ -259,8 +239,7 @@ cmx__defer_flush(cmx_engine *e)
   }
 }
 
-void
-cmx__misc_push(cmx_engine *e, cmx__misc *m)
+void cmx__misc_push(cmx_engine *e, cmx__misc *m)
 {
   m->next = NULL;
   if (e->misc_tail)
@@ -271,8 +250,7 @@ cmx__misc_push(cmx_engine *e, cmx__misc *m)
   cmx__defer_flush(e);
 }
 
-void
-cmx__work_done(cmx_engine *e)
+void cmx__work_done(cmx_engine *e)
 {
   if (e->outstanding > 0)
     e->outstanding--;
@@ -281,8 +259,7 @@ cmx__work_done(cmx_engine *e)
 static void drain_fire(cmx__misc *m, cmx_engine *e);
 static cmx__misc drain_misc = {NULL, drain_fire};
 
-static void
-drain_fire(cmx__misc *m, cmx_engine *e)
+static void drain_fire(cmx__misc *m, cmx_engine *e)
 {
   cmx_drain_cb cb = e->drain_cb;
 
@@ -292,8 +269,7 @@ drain_fire(cmx__misc *m, cmx_engine *e)
     cb(e, e->drain_ud);
 }
 
-void
-cmx__maybe_drained(cmx_engine *e)
+void cmx__maybe_drained(cmx_engine *e)
 {
   if (e->draining == 1 && e->outstanding == 0 && !e->freeing) {
     e->draining = 2;
@@ -304,8 +280,7 @@ cmx__maybe_drained(cmx_engine *e)
 
 /* Deliver every deferred completion; runs with depth held at 1 so the
  * callbacks' own API calls queue more completions instead of recursing. */
-static void
-deliver_all(cmx_engine *e)
+static void deliver_all(cmx_engine *e)
 {
   for (;;) {
     cmx_call *c = e->done_head;
@@ -333,8 +308,7 @@ deliver_all(cmx_engine *e)
   }
 }
 
-void
-cmx__enter(cmx_engine *e)
+void cmx__enter(cmx_engine *e)
 {
   e->depth++;
 }
@@ -342,8 +316,7 @@ cmx__enter(cmx_engine *e)
 static void engine_destroy(cmx_engine *e);
 static void cancel_everything(cmx_engine *e);
 
-int
-cmx__leave(cmx_engine *e)
+int cmx__leave(cmx_engine *e)
 {
   if (e->depth > 1) {
     e->depth--;
@@ -368,8 +341,7 @@ cmx__leave(cmx_engine *e)
 
 /* ---- life ------------------------------------------------------------- */
 
-cmx_engine *
-cmx_engine_new(struct event_base *base, const cmx_options *opts)
+cmx_engine *cmx_engine_new(struct event_base *base, const cmx_options *opts)
 {
   cmx_engine *e;
   cmx_options *defaults = NULL;
@@ -421,20 +393,17 @@ fail:
   return NULL;
 }
 
-struct event_base *
-cmx_engine_base(cmx_engine *e)
+struct event_base *cmx_engine_base(cmx_engine *e)
 {
   return e->base;
 }
 
-size_t
-cmx_engine_outstanding(const cmx_engine *e)
+size_t cmx_engine_outstanding(const cmx_engine *e)
 {
   return e->outstanding;
 }
 
-int
-cmx_engine_run(cmx_engine *e)
+int cmx_engine_run(cmx_engine *e)
 {
   if (!e || !e->own_base || e->running || e->depth)
     return CMX_EINVAL;
@@ -449,8 +418,7 @@ cmx_engine_run(cmx_engine *e)
   return CMX_OK;
 }
 
-int
-cmx_engine_drain(cmx_engine *e, cmx_drain_cb cb, void *ud)
+int cmx_engine_drain(cmx_engine *e, cmx_drain_cb cb, void *ud)
 {
   if (!e || e->draining || e->freeing)
     return CMX_EINVAL;
@@ -467,8 +435,7 @@ cmx_engine_drain(cmx_engine *e, cmx_drain_cb cb, void *ud)
 
 /* Ends every call, timer, datagram and work item with CMX_ECANCELED (their
  * callbacks are queued, delivered by the caller). */
-static void
-cancel_everything(cmx_engine *e)
+static void cancel_everything(cmx_engine *e)
 {
   cmx_lane *l;
 
@@ -485,8 +452,7 @@ cancel_everything(cmx_engine *e)
   cmx__work_free(e);
 }
 
-static void
-engine_destroy(cmx_engine *e)
+static void engine_destroy(cmx_engine *e)
 {
   if (!e)
     return;
@@ -503,8 +469,7 @@ engine_destroy(cmx_engine *e)
   free(e);
 }
 
-void
-cmx_engine_free(cmx_engine *e)
+void cmx_engine_free(cmx_engine *e)
 {
   if (!e)
     return;

@@ -3,8 +3,7 @@
 
 #include <callmux/error.h>
 
-const char *
-cmx_strerror(int code)
+const char *cmx_strerror(int code)
 {
   switch (code) {
 #define CMX__MSG(name, num, msg)                                              \
@@ -17,8 +16,7 @@ cmx_strerror(int code)
   }
 }
 
-const char *
-cmx_code_name(int code)
+const char *cmx_code_name(int code)
 {
   switch (code) {
 #define CMX__NAME(name, num, msg)                                             \

@@ -20,8 +20,7 @@
 #include "core/engine-int.h"
 #include "core/retry_after.h"
 
-void
-cmx_retry_policy_default(cmx_retry_policy *p)
+void cmx_retry_policy_default(cmx_retry_policy *p)
 {
   if (!p)
     return;
@@ -35,8 +34,7 @@ cmx_retry_policy_default(cmx_retry_policy *p)
 }
 
 /* "scheme://host:port", lower-case, default ports filled in. */
-int
-cmx__lane_origin(const char *url, char *out, size_t outlen)
+int cmx__lane_origin(const char *url, char *out, size_t outlen)
 {
   const char *p = strstr(url, "://"), *host, *end, *at;
   size_t slen, hlen, i;
@@ -81,8 +79,7 @@ cmx__lane_origin(const char *url, char *out, size_t outlen)
   return 0;
 }
 
-static size_t
-hash_name(const char *s)
+static size_t hash_name(const char *s)
 {
   size_t h = 1469598103934665603ULL;
 
@@ -91,8 +88,7 @@ hash_name(const char *s)
   return h;
 }
 
-static int
-grow_table(cmx_engine *e)
+static int grow_table(cmx_engine *e)
 {
   size_t nsize = e->lane_tab_size ? e->lane_tab_size * 2 : 64, i;
   cmx_lane **t = calloc(nsize, sizeof(*t));
@@ -115,8 +111,7 @@ grow_table(cmx_engine *e)
   return 0;
 }
 
-cmx_lane *
-cmx_engine_lane(cmx_engine *e, const char *name)
+cmx_lane *cmx_engine_lane(cmx_engine *e, const char *name)
 {
   cmx_lane *l;
   size_t b;
@@ -159,8 +154,7 @@ cmx_engine_lane(cmx_engine *e, const char *name)
   return l;
 }
 
-cmx_lane *
-cmx__lane_for(cmx_engine *e, cmx_call *c, int *err)
+cmx_lane *cmx__lane_for(cmx_engine *e, cmx_call *c, int *err)
 {
   char origin[512];
   cmx_lane *l;
@@ -179,8 +173,7 @@ cmx__lane_for(cmx_engine *e, cmx_call *c, int *err)
   return l;
 }
 
-void
-cmx__lanes_free(cmx_engine *e)
+void cmx__lanes_free(cmx_engine *e)
 {
   while (e->lanes) {
     cmx_lane *l = e->lanes;
@@ -193,10 +186,10 @@ cmx__lanes_free(cmx_engine *e)
   e->lane_tab_size = e->nlanes = 0;
 }
 
-/* ---- queue ---------------------------------------------------------------- */
+/* ---- queue ----------------------------------------------------------------
+ */
 
-void
-cmx__lane_push(cmx_lane *l, cmx_call *c, int front)
+void cmx__lane_push(cmx_lane *l, cmx_call *c, int front)
 {
   int inter = (c->flags & CMX__F_INTERACTIVE) != 0;
   cmx_call **head = inter ? &l->qi_head : &l->qb_head;
@@ -222,8 +215,7 @@ cmx__lane_push(cmx_lane *l, cmx_call *c, int front)
   l->queued++;
 }
 
-void
-cmx__lane_unlink(cmx_lane *l, cmx_call *c)
+void cmx__lane_unlink(cmx_lane *l, cmx_call *c)
 {
   int inter = (c->flags & CMX__F_INTERACTIVE) != 0;
   cmx_call **head = inter ? &l->qi_head : &l->qb_head;
@@ -241,8 +233,7 @@ cmx__lane_unlink(cmx_lane *l, cmx_call *c)
   l->queued--;
 }
 
-static cmx_call *
-pop(cmx_lane *l)
+static cmx_call *pop(cmx_lane *l)
 {
   cmx_call *c = l->qi_head ? l->qi_head : l->qb_head;
 
@@ -251,15 +242,13 @@ pop(cmx_lane *l)
   return c;
 }
 
-static void
-sleep_until(cmx_lane *l, uint64_t when)
+static void sleep_until(cmx_lane *l, uint64_t when)
 {
   if (!cmx__tnode_queued(&l->wake) || l->wake.when != when)
     cmx__heap_set(l->engine, &l->wake, when);
 }
 
-void
-cmx__lane_pump(cmx_lane *l)
+void cmx__lane_pump(cmx_lane *l)
 {
   cmx_engine *e = l->engine;
   uint64_t now;
@@ -301,14 +290,12 @@ cmx__lane_pump(cmx_lane *l)
   }
 }
 
-void
-cmx__lane_wake(cmx_lane *l)
+void cmx__lane_wake(cmx_lane *l)
 {
   cmx__lane_pump(l);
 }
 
-void
-cmx__lane_on_429(cmx_lane *l, uint64_t pause_ms)
+void cmx__lane_on_429(cmx_lane *l, uint64_t pause_ms)
 {
   cmx_engine *e = l->engine;
   uint64_t now = cmx__now(e);
@@ -339,8 +326,7 @@ cmx__lane_on_429(cmx_lane *l, uint64_t pause_ms)
            (unsigned long long)pause_ms, l->eff_inflight);
 }
 
-void
-cmx__lane_on_success(cmx_lane *l)
+void cmx__lane_on_success(cmx_lane *l)
 {
   if (l->eff_inflight < l->max_inflight)
     l->eff_inflight++;
@@ -359,8 +345,7 @@ cmx__lane_on_success(cmx_lane *l)
  * stops meeting 429s after the first window.  Within one window the lowest
  * figure wins: responses arrive out of order.
  */
-void
-cmx__lane_note_quota(cmx_lane *l, const cmx_response *r)
+void cmx__lane_note_quota(cmx_lane *l, const cmx_response *r)
 {
   const char *rem = cmx_response_header(r, "ratelimit-remaining");
   const char *rst = cmx_response_header(r, "ratelimit-reset");
@@ -389,8 +374,7 @@ cmx__lane_note_quota(cmx_lane *l, const cmx_response *r)
 
 /* ---- public configuration ---------------------------------------------- */
 
-int
-cmx_lane_set_max_inflight(cmx_lane *l, unsigned n)
+int cmx_lane_set_max_inflight(cmx_lane *l, unsigned n)
 {
   if (!l || n == 0)
     return CMX_EINVAL;
@@ -399,8 +383,7 @@ cmx_lane_set_max_inflight(cmx_lane *l, unsigned n)
   return CMX_OK;
 }
 
-int
-cmx_lane_set_queue_limit(cmx_lane *l, size_t n)
+int cmx_lane_set_queue_limit(cmx_lane *l, size_t n)
 {
   if (!l || n == 0)
     return CMX_EINVAL;
@@ -408,8 +391,7 @@ cmx_lane_set_queue_limit(cmx_lane *l, size_t n)
   return CMX_OK;
 }
 
-int
-cmx_lane_set_rate(cmx_lane *l, double per_second, unsigned burst)
+int cmx_lane_set_rate(cmx_lane *l, double per_second, unsigned burst)
 {
   uint64_t now;
 
@@ -424,8 +406,7 @@ cmx_lane_set_rate(cmx_lane *l, double per_second, unsigned burst)
   return CMX_OK;
 }
 
-int
-cmx_lane_set_retry(cmx_lane *l, const cmx_retry_policy *p)
+int cmx_lane_set_retry(cmx_lane *l, const cmx_retry_policy *p)
 {
   if (!l || !p || p->max_attempts == 0 || p->max_attempts > 100 ||
       p->budget_percent > 100)
@@ -437,20 +418,17 @@ cmx_lane_set_retry(cmx_lane *l, const cmx_retry_policy *p)
   return CMX_OK;
 }
 
-const char *
-cmx_lane_name(const cmx_lane *l)
+const char *cmx_lane_name(const cmx_lane *l)
 {
   return l ? l->name : NULL;
 }
 
-size_t
-cmx_lane_queued(const cmx_lane *l)
+size_t cmx_lane_queued(const cmx_lane *l)
 {
   return l ? l->queued : 0;
 }
 
-unsigned
-cmx_lane_inflight(const cmx_lane *l)
+unsigned cmx_lane_inflight(const cmx_lane *l)
 {
   return l ? l->inflight : 0;
 }

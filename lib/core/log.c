@@ -10,8 +10,7 @@
 
 #include "core/engine-int.h"
 
-char *
-cmx__strdup(const char *s)
+char *cmx__strdup(const char *s)
 {
   size_t n = strlen(s) + 1;
   char *d = malloc(n);
@@ -21,8 +20,7 @@ cmx__strdup(const char *s)
   return d;
 }
 
-char *
-cmx__vasprintf(const char *fmt, va_list ap)
+char *cmx__vasprintf(const char *fmt, va_list ap)
 {
   va_list ap2;
   int n;
@@ -39,8 +37,7 @@ cmx__vasprintf(const char *fmt, va_list ap)
   return s;
 }
 
-void
-cmx__log(cmx_engine *e, cmx_log_level lvl, const char *fmt, ...)
+void cmx__log(cmx_engine *e, cmx_log_level lvl, const char *fmt, ...)
 {
   char buf[512];
   va_list ap;

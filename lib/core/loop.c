@@ -27,8 +27,7 @@ struct cmx__ltimer {
   void *arg;
 };
 
-struct event_base *
-cmx__loop_new_base(void)
+struct event_base *cmx__loop_new_base(void)
 {
   static int threads_on;
   struct event_config *cfg;
@@ -50,27 +49,23 @@ cmx__loop_new_base(void)
   return base;
 }
 
-void
-cmx__loop_free_base(struct event_base *base)
+void cmx__loop_free_base(struct event_base *base)
 {
   if (base)
     event_base_free(base);
 }
 
-int
-cmx__loop_run(struct event_base *base)
+int cmx__loop_run(struct event_base *base)
 {
   return event_base_dispatch(base) < 0 ? -1 : 0;
 }
 
-void
-cmx__loop_break(struct event_base *base)
+void cmx__loop_break(struct event_base *base)
 {
   event_base_loopbreak(base);
 }
 
-static void
-io_cb(evutil_socket_t fd, short what, void *arg)
+static void io_cb(evutil_socket_t fd, short what, void *arg)
 {
   cmx__io *io = arg;
   int w = 0;
@@ -82,8 +77,7 @@ io_cb(evutil_socket_t fd, short what, void *arg)
   io->fn((int)fd, w, io->arg);
 }
 
-cmx__io *
-cmx__io_new(struct event_base *base, cmx__io_fn fn, void *arg)
+cmx__io *cmx__io_new(struct event_base *base, cmx__io_fn fn, void *arg)
 {
   cmx__io *io = calloc(1, sizeof(*io));
 
@@ -101,8 +95,7 @@ cmx__io_new(struct event_base *base, cmx__io_fn fn, void *arg)
   return io;
 }
 
-int
-cmx__io_set(cmx__io *io, int fd, int what)
+int cmx__io_set(cmx__io *io, int fd, int what)
 {
   short flags = EV_PERSIST;
 
@@ -123,8 +116,7 @@ cmx__io_set(cmx__io *io, int fd, int what)
   return event_add(io->ev, NULL);
 }
 
-void
-cmx__io_free(cmx__io *io)
+void cmx__io_free(cmx__io *io)
 {
   if (!io)
     return;
@@ -132,8 +124,7 @@ cmx__io_free(cmx__io *io)
   free(io);
 }
 
-static void
-ltimer_cb(evutil_socket_t fd, short what, void *arg)
+static void ltimer_cb(evutil_socket_t fd, short what, void *arg)
 {
   cmx__ltimer *t = arg;
 
@@ -142,8 +133,8 @@ ltimer_cb(evutil_socket_t fd, short what, void *arg)
   t->fn(t->arg);
 }
 
-cmx__ltimer *
-cmx__ltimer_new(struct event_base *base, cmx__ltimer_fn fn, void *arg)
+cmx__ltimer *cmx__ltimer_new(struct event_base *base, cmx__ltimer_fn fn,
+                             void *arg)
 {
   cmx__ltimer *t = calloc(1, sizeof(*t));
 
@@ -159,8 +150,7 @@ cmx__ltimer_new(struct event_base *base, cmx__ltimer_fn fn, void *arg)
   return t;
 }
 
-void
-cmx__ltimer_arm(cmx__ltimer *t, uint64_t ms)
+void cmx__ltimer_arm(cmx__ltimer *t, uint64_t ms)
 {
   struct timeval tv;
 
@@ -169,8 +159,7 @@ cmx__ltimer_arm(cmx__ltimer *t, uint64_t ms)
   evtimer_add(t->ev, &tv);
 }
 
-void
-cmx__ltimer_arm_us(cmx__ltimer *t, uint64_t us)
+void cmx__ltimer_arm_us(cmx__ltimer *t, uint64_t us)
 {
   struct timeval tv;
 
@@ -179,14 +168,12 @@ cmx__ltimer_arm_us(cmx__ltimer *t, uint64_t us)
   evtimer_add(t->ev, &tv);
 }
 
-void
-cmx__ltimer_disarm(cmx__ltimer *t)
+void cmx__ltimer_disarm(cmx__ltimer *t)
 {
   evtimer_del(t->ev);
 }
 
-void
-cmx__ltimer_free(cmx__ltimer *t)
+void cmx__ltimer_free(cmx__ltimer *t)
 {
   if (!t)
     return;
@@ -205,8 +192,7 @@ typedef struct cmx__resolve {
   void *arg;
 } cmx__resolve;
 
-cmx__resolver *
-cmx__resolver_new(struct event_base *base)
+cmx__resolver *cmx__resolver_new(struct event_base *base)
 {
   cmx__resolver *r = calloc(1, sizeof(*r));
 
@@ -226,8 +212,7 @@ cmx__resolver_new(struct event_base *base)
   return r;
 }
 
-void
-cmx__resolver_free(cmx__resolver *r)
+void cmx__resolver_free(cmx__resolver *r)
 {
   if (!r)
     return;
@@ -236,8 +221,7 @@ cmx__resolver_free(cmx__resolver *r)
   free(r);
 }
 
-static void
-resolve_cb(int err, struct evutil_addrinfo *ai, void *arg)
+static void resolve_cb(int err, struct evutil_addrinfo *ai, void *arg)
 {
   cmx__resolve *q = arg;
 
@@ -254,9 +238,8 @@ resolve_cb(int err, struct evutil_addrinfo *ai, void *arg)
   free(q);
 }
 
-int
-cmx__resolve_start(cmx__resolver *r, const char *host, unsigned port,
-                   cmx__resolve_fn fn, void *arg)
+int cmx__resolve_start(cmx__resolver *r, const char *host, unsigned port,
+                       cmx__resolve_fn fn, void *arg)
 {
   struct evutil_addrinfo hints;
   char portstr[8];

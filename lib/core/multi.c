@@ -19,8 +19,7 @@ struct cmx__sock {
   curl_socket_t fd;
 };
 
-static void
-check_done(cmx_engine *e)
+static void check_done(cmx_engine *e)
 {
   CURLMsg *msg;
   int left;
@@ -38,8 +37,7 @@ check_done(cmx_engine *e)
   }
 }
 
-static void
-socket_action(cmx_engine *e, curl_socket_t fd, int ev)
+static void socket_action(cmx_engine *e, curl_socket_t fd, int ev)
 {
   int running;
 
@@ -49,8 +47,7 @@ socket_action(cmx_engine *e, curl_socket_t fd, int ev)
   check_done(e);
 }
 
-static void
-sock_event(int fd, int what, void *arg)
+static void sock_event(int fd, int what, void *arg)
 {
   cmx__sock *s = arg;
   cmx_engine *e = s->engine;
@@ -65,8 +62,7 @@ sock_event(int fd, int what, void *arg)
   cmx__leave(e);
 }
 
-static void
-curl_timer_fire(void *arg)
+static void curl_timer_fire(void *arg)
 {
   cmx_engine *e = arg;
 
@@ -75,8 +71,8 @@ curl_timer_fire(void *arg)
   cmx__leave(e);
 }
 
-static int
-on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
+static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp,
+                     void *sockp)
 {
   cmx_engine *e = userp;
   cmx__sock *s = sockp;
@@ -122,8 +118,7 @@ on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *sockp)
   return cmx__io_set(s->io, fd, w) == 0 ? 0 : -1;
 }
 
-static int
-on_timer(CURLM *multi, long timeout_ms, void *userp)
+static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 {
   cmx_engine *e = userp;
 
@@ -135,8 +130,7 @@ on_timer(CURLM *multi, long timeout_ms, void *userp)
   return 0;
 }
 
-int
-cmx__multi_init(cmx_engine *e)
+int cmx__multi_init(cmx_engine *e)
 {
   e->curl_timer = cmx__ltimer_new(e->base, curl_timer_fire, e);
   if (!e->curl_timer)
@@ -161,8 +155,7 @@ cmx__multi_init(cmx_engine *e)
   return 0;
 }
 
-void
-cmx__multi_cleanup(cmx_engine *e)
+void cmx__multi_cleanup(cmx_engine *e)
 {
   size_t i;
 
@@ -187,16 +180,14 @@ cmx__multi_cleanup(cmx_engine *e)
   e->curl_timer = NULL;
 }
 
-CURL *
-cmx__easy_get(cmx_engine *e)
+CURL *cmx__easy_get(cmx_engine *e)
 {
   if (e->easy_pool_len > 0)
     return e->easy_pool[--e->easy_pool_len];
   return curl_easy_init();
 }
 
-void
-cmx__easy_put(cmx_engine *e, CURL *h)
+void cmx__easy_put(cmx_engine *e, CURL *h)
 {
   if (!h)
     return;

@@ -29,8 +29,7 @@ struct cmx__mbox {
   int closed;
 };
 
-static mail *
-take_all(cmx__mbox *m)
+static mail *take_all(cmx__mbox *m)
 {
   mail *l;
 
@@ -41,8 +40,7 @@ take_all(cmx__mbox *m)
   return l;
 }
 
-static void
-run_list(mail *l, cmx_engine *pass)
+static void run_list(mail *l, cmx_engine *pass)
 {
   while (l) {
     mail *next = l->next;
@@ -52,8 +50,7 @@ run_list(mail *l, cmx_engine *pass)
   }
 }
 
-static void
-on_wake(int fd, int what, void *arg)
+static void on_wake(int fd, int what, void *arg)
 {
   cmx__mbox *m = arg;
   cmx_engine *e = m->engine;
@@ -67,8 +64,7 @@ on_wake(int fd, int what, void *arg)
   cmx__leave(e);
 }
 
-cmx__mbox *
-cmx__mbox_new(cmx_engine *e)
+cmx__mbox *cmx__mbox_new(cmx_engine *e)
 {
   cmx__mbox *m = calloc(1, sizeof(*m));
 
@@ -92,8 +88,7 @@ cmx__mbox_new(cmx_engine *e)
   return m;
 }
 
-int
-cmx__mbox_put(cmx__mbox *m, cmx_post_fn fn, void *ud)
+int cmx__mbox_put(cmx__mbox *m, cmx_post_fn fn, void *ud)
 {
   mail *x = malloc(sizeof(*x));
   int wake;
@@ -124,22 +119,19 @@ cmx__mbox_put(cmx__mbox *m, cmx_post_fn fn, void *ud)
   return CMX_OK;
 }
 
-void
-cmx__mbox_drain(cmx__mbox *m, cmx_engine *pass)
+void cmx__mbox_drain(cmx__mbox *m, cmx_engine *pass)
 {
   run_list(take_all(m), pass);
 }
 
-void
-cmx__mbox_close(cmx__mbox *m)
+void cmx__mbox_close(cmx__mbox *m)
 {
   pthread_mutex_lock(&m->mu);
   m->closed = 1;
   pthread_mutex_unlock(&m->mu);
 }
 
-void
-cmx__mbox_free(cmx__mbox *m, cmx_engine *pass)
+void cmx__mbox_free(cmx__mbox *m, cmx_engine *pass)
 {
   if (!m)
     return;
@@ -151,22 +143,19 @@ cmx__mbox_free(cmx__mbox *m, cmx_engine *pass)
   free(m);
 }
 
-int
-cmx__post_init(cmx_engine *e)
+int cmx__post_init(cmx_engine *e)
 {
   e->post = cmx__mbox_new(e);
   return e->post ? 0 : -1;
 }
 
-void
-cmx__post_free(cmx_engine *e)
+void cmx__post_free(cmx_engine *e)
 {
   cmx__mbox_free(e->post, NULL);
   e->post = NULL;
 }
 
-int
-cmx_engine_post(cmx_engine *e, cmx_post_fn fn, void *ud)
+int cmx_engine_post(cmx_engine *e, cmx_post_fn fn, void *ud)
 {
   if (!e || !fn)
     return CMX_EINVAL;

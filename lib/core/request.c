@@ -11,17 +11,15 @@
 #include "core/engine-int.h"
 
 static const char *const known_methods[] = {
-    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "COPY",
-    "MOVE", NULL};
+    "GET",   "HEAD",    "POST", "PUT",  "DELETE",
+    "PATCH", "OPTIONS", "COPY", "MOVE", NULL};
 
-static int
-is_tchar(int ch)
+static int is_tchar(int ch)
 {
   return isalnum(ch) || (ch && strchr("!#$%&'*+-.^_`|~", ch) != NULL);
 }
 
-static int
-is_token(const char *s)
+static int is_token(const char *s)
 {
   if (!s || !*s)
     return 0;
@@ -31,8 +29,7 @@ is_token(const char *s)
   return 1;
 }
 
-cmx_request *
-cmx_request_new(const char *method, const char *url)
+cmx_request *cmx_request_new(const char *method, const char *url)
 {
   cmx_call *c;
   size_t i;
@@ -69,16 +66,14 @@ cmx_request_new(const char *method, const char *url)
   return (cmx_request *)c;
 }
 
-static void
-release_body(cmx_call *c)
+static void release_body(cmx_call *c)
 {
   if (c->body_kind == CMX__B_MEM && c->body.mem.free_fn)
     c->body.mem.free_fn((void *)c->body.mem.data);
   c->body_kind = CMX__B_NONE;
 }
 
-void
-cmx__call_free(cmx_call *c)
+void cmx__call_free(cmx_call *c)
 {
   if (!c)
     return;
@@ -94,16 +89,14 @@ cmx__call_free(cmx_call *c)
   free(c);
 }
 
-void
-cmx_request_free(cmx_request *req)
+void cmx_request_free(cmx_request *req)
 {
   cmx__call_free((cmx_call *)req);
 }
 
 /* ---- query ------------------------------------------------------------- */
 
-static size_t
-pct_encode(char *out, const char *s)
+static size_t pct_encode(char *out, const char *s)
 {
   static const char hex[] = "0123456789ABCDEF";
   size_t n = 0;
@@ -121,8 +114,7 @@ pct_encode(char *out, const char *s)
   return n;
 }
 
-int
-cmx_request_add_query(cmx_request *req, const char *key, const char *value)
+int cmx_request_add_query(cmx_request *req, const char *key, const char *value)
 {
   cmx_call *c = (cmx_call *)req;
   size_t ulen, klen, vlen, n;
@@ -154,8 +146,8 @@ cmx_request_add_query(cmx_request *req, const char *key, const char *value)
 
 /* ---- headers ----------------------------------------------------------- */
 
-static int
-add_header(cmx_call *c, const char *name, const char *value, char kind)
+static int add_header(cmx_call *c, const char *name, const char *value,
+                      char kind)
 {
   size_t nl, vl, need;
   char *h;
@@ -183,21 +175,19 @@ add_header(cmx_call *c, const char *name, const char *value, char kind)
   return CMX_OK;
 }
 
-int
-cmx_request_add_header(cmx_request *req, const char *name, const char *value)
+int cmx_request_add_header(cmx_request *req, const char *name,
+                           const char *value)
 {
   return add_header((cmx_call *)req, name, value, CMX__HDR_PLAIN);
 }
 
-int
-cmx_request_add_secret_header(cmx_request *req, const char *name,
-                              const char *value)
+int cmx_request_add_secret_header(cmx_request *req, const char *name,
+                                  const char *value)
 {
   return add_header((cmx_call *)req, name, value, CMX__HDR_SECRET);
 }
 
-void
-cmx__call_drop_secrets(cmx_call *c)
+void cmx__call_drop_secrets(cmx_call *c)
 {
   char *r = c->hdrs, *w = c->hdrs, *end = c->hdrs + c->hdrs_len;
 
@@ -214,15 +204,14 @@ cmx__call_drop_secrets(cmx_call *c)
 
 /* ---- bodies ------------------------------------------------------------ */
 
-static int
-set_ctype(cmx_call *c, const char *ct)
+static int set_ctype(cmx_call *c, const char *ct)
 {
   return ct ? add_header(c, "Content-Type", ct, CMX__HDR_PLAIN) : CMX_OK;
 }
 
-int
-cmx_request_set_body_borrowed(cmx_request *req, const void *data, size_t len,
-                              void (*free_fn)(void *), const char *ct)
+int cmx_request_set_body_borrowed(cmx_request *req, const void *data,
+                                  size_t len, void (*free_fn)(void *),
+                                  const char *ct)
 {
   cmx_call *c = (cmx_call *)req;
   int rc;
@@ -239,9 +228,8 @@ cmx_request_set_body_borrowed(cmx_request *req, const void *data, size_t len,
   return CMX_OK;
 }
 
-int
-cmx_request_set_body(cmx_request *req, const void *data, size_t len,
-                     const char *ct)
+int cmx_request_set_body(cmx_request *req, const void *data, size_t len,
+                         const char *ct)
 {
   char *copy;
   int rc;
@@ -260,8 +248,7 @@ cmx_request_set_body(cmx_request *req, const void *data, size_t len,
   return rc;
 }
 
-int
-cmx_request_set_body_json(cmx_request *req, struct json_object *obj)
+int cmx_request_set_body_json(cmx_request *req, struct json_object *obj)
 {
   size_t len;
   const char *s;
@@ -275,9 +262,8 @@ cmx_request_set_body_json(cmx_request *req, struct json_object *obj)
   return cmx_request_set_body(req, s, len, "application/json");
 }
 
-int
-cmx_request_set_body_file(cmx_request *req, int fd, off_t offset,
-                          uint64_t length, const char *ct)
+int cmx_request_set_body_file(cmx_request *req, int fd, off_t offset,
+                              uint64_t length, const char *ct)
 {
   cmx_call *c = (cmx_call *)req;
   int rc;
@@ -294,9 +280,8 @@ cmx_request_set_body_file(cmx_request *req, int fd, off_t offset,
   return CMX_OK;
 }
 
-int
-cmx_request_set_body_cb(cmx_request *req, int64_t length, cmx_body_read_fn fn,
-                        void *ud, const char *ct)
+int cmx_request_set_body_cb(cmx_request *req, int64_t length,
+                            cmx_body_read_fn fn, void *ud, const char *ct)
 {
   cmx_call *c = (cmx_call *)req;
   int rc;
@@ -313,10 +298,10 @@ cmx_request_set_body_cb(cmx_request *req, int64_t length, cmx_body_read_fn fn,
   return CMX_OK;
 }
 
-/* ---- response sinks ------------------------------------------------------ */
+/* ---- response sinks ------------------------------------------------------
+ */
 
-int
-cmx_request_set_response_cap(cmx_request *req, size_t cap)
+int cmx_request_set_response_cap(cmx_request *req, size_t cap)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -327,8 +312,7 @@ cmx_request_set_response_cap(cmx_request *req, size_t cap)
   return CMX_OK;
 }
 
-int
-cmx_request_set_response_file(cmx_request *req, int fd, off_t offset)
+int cmx_request_set_response_file(cmx_request *req, int fd, off_t offset)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -340,8 +324,8 @@ cmx_request_set_response_file(cmx_request *req, int fd, off_t offset)
   return CMX_OK;
 }
 
-int
-cmx_request_set_response_cb(cmx_request *req, cmx_body_write_fn fn, void *ud)
+int cmx_request_set_response_cb(cmx_request *req, cmx_body_write_fn fn,
+                                void *ud)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -353,10 +337,10 @@ cmx_request_set_response_cb(cmx_request *req, cmx_body_write_fn fn, void *ud)
   return CMX_OK;
 }
 
-/* ---- options ------------------------------------------------------------- */
+/* ---- options -------------------------------------------------------------
+ */
 
-static int
-set_flag(cmx_request *req, uint16_t flag, int on)
+static int set_flag(cmx_request *req, uint16_t flag, int on)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -369,32 +353,27 @@ set_flag(cmx_request *req, uint16_t flag, int on)
   return CMX_OK;
 }
 
-int
-cmx_request_expect_json(cmx_request *req)
+int cmx_request_expect_json(cmx_request *req)
 {
   return set_flag(req, CMX__F_EXPECT_JSON, 1);
 }
 
-int
-cmx_request_set_interactive(cmx_request *req, int on)
+int cmx_request_set_interactive(cmx_request *req, int on)
 {
   return set_flag(req, CMX__F_INTERACTIVE, on);
 }
 
-int
-cmx_request_set_retry_safe(cmx_request *req, int on)
+int cmx_request_set_retry_safe(cmx_request *req, int on)
 {
   return set_flag(req, CMX__F_RETRY_SAFE, on);
 }
 
-int
-cmx_request_set_no_retry(cmx_request *req, int on)
+int cmx_request_set_no_retry(cmx_request *req, int on)
 {
   return set_flag(req, CMX__F_NO_RETRY, on);
 }
 
-int
-cmx_request_set_timeout_ms(cmx_request *req, uint64_t ms)
+int cmx_request_set_timeout_ms(cmx_request *req, uint64_t ms)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -404,8 +383,7 @@ cmx_request_set_timeout_ms(cmx_request *req, uint64_t ms)
   return CMX_OK;
 }
 
-int
-cmx_request_set_deadline_ms(cmx_request *req, uint64_t ms)
+int cmx_request_set_deadline_ms(cmx_request *req, uint64_t ms)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -416,8 +394,7 @@ cmx_request_set_deadline_ms(cmx_request *req, uint64_t ms)
   return CMX_OK;
 }
 
-int
-cmx_request_set_lane(cmx_request *req, const char *lane)
+int cmx_request_set_lane(cmx_request *req, const char *lane)
 {
   cmx_call *c = (cmx_call *)req;
   char *d = NULL;
@@ -431,8 +408,7 @@ cmx_request_set_lane(cmx_request *req, const char *lane)
   return CMX_OK;
 }
 
-int
-cmx_request_set_follow(cmx_request *req, unsigned max)
+int cmx_request_set_follow(cmx_request *req, unsigned max)
 {
   cmx_call *c = (cmx_call *)req;
 
@@ -442,8 +418,7 @@ cmx_request_set_follow(cmx_request *req, unsigned max)
   return CMX_OK;
 }
 
-int
-cmx_request_set_error_parser(cmx_request *req, cmx_error_parser fn)
+int cmx_request_set_error_parser(cmx_request *req, cmx_error_parser fn)
 {
   cmx_call *c = (cmx_call *)req;
 

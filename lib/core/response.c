@@ -10,8 +10,7 @@
 
 #include "core/engine-int.h"
 
-int
-cmx__buf_add(cmx__buf *b, const void *p, size_t n)
+int cmx__buf_add(cmx__buf *b, const void *p, size_t n)
 {
   if (b->len + n + 1 > b->cap) {
     size_t ncap = b->cap ? b->cap : 256;
@@ -31,16 +30,14 @@ cmx__buf_add(cmx__buf *b, const void *p, size_t n)
   return 0;
 }
 
-void
-cmx__buf_free(cmx__buf *b)
+void cmx__buf_free(cmx__buf *b)
 {
   free(b->data);
   b->data = NULL;
   b->len = b->cap = 0;
 }
 
-static void
-drop_derived(cmx_response *r)
+static void drop_derived(cmx_response *r)
 {
   size_t i;
 
@@ -58,8 +55,7 @@ drop_derived(cmx_response *r)
 }
 
 /* Ready for a new attempt: buffers kept, contents dropped. */
-void
-cmx__response_reset(cmx_response *r)
+void cmx__response_reset(cmx_response *r)
 {
   drop_derived(r);
   r->body.len = 0;
@@ -73,8 +69,7 @@ cmx__response_reset(cmx_response *r)
   r->detail = NULL;
 }
 
-void
-cmx__response_clear(cmx_response *r)
+void cmx__response_clear(cmx_response *r)
 {
   drop_derived(r);
   cmx__buf_free(&r->body);
@@ -84,8 +79,7 @@ cmx__response_clear(cmx_response *r)
 }
 
 /* Stores "Name: value\r\n" as "name\0value\0" (name lower-cased). */
-int
-cmx__response_add_header(cmx_response *r, const char *line, size_t n)
+int cmx__response_add_header(cmx_response *r, const char *line, size_t n)
 {
   const char *colon = memchr(line, ':', n);
   size_t nl, i;
@@ -113,20 +107,17 @@ cmx__response_add_header(cmx_response *r, const char *line, size_t n)
   return 0;
 }
 
-int
-cmx_response_code(const cmx_response *r)
+int cmx_response_code(const cmx_response *r)
 {
   return r ? r->code : CMX_EINVAL;
 }
 
-long
-cmx_response_status(const cmx_response *r)
+long cmx_response_status(const cmx_response *r)
 {
   return r ? r->status : 0;
 }
 
-const char *
-cmx_response_header(const cmx_response *r, const char *name)
+const char *cmx_response_header(const cmx_response *r, const char *name)
 {
   const char *p, *end, *found = NULL;
 
@@ -143,16 +134,14 @@ cmx_response_header(const cmx_response *r, const char *name)
   return found;
 }
 
-const char *
-cmx_response_body(const cmx_response *r, size_t *len)
+const char *cmx_response_body(const cmx_response *r, size_t *len)
 {
   if (len)
     *len = r && r->body.data ? r->body.len : 0;
   return r && r->body.data ? r->body.data : "";
 }
 
-struct json_object *
-cmx_response_json(const cmx_response *cr)
+struct json_object *cmx_response_json(const cmx_response *cr)
 {
   cmx_response *r = (cmx_response *)cr;
   struct json_tokener *tok;
@@ -188,50 +177,42 @@ cmx_response_json(const cmx_response *cr)
   return j;
 }
 
-const char *
-cmx_response_detail(const cmx_response *r)
+const char *cmx_response_detail(const cmx_response *r)
 {
   return r && r->detail ? r->detail : "";
 }
 
-unsigned
-cmx_response_attempts(const cmx_response *r)
+unsigned cmx_response_attempts(const cmx_response *r)
 {
   return r && r->call ? r->call->attempts : 0;
 }
 
-const cmx_service_error *
-cmx_response_service_error(const cmx_response *r)
+const cmx_service_error *cmx_response_service_error(const cmx_response *r)
 {
   return r && r->se_set ? &r->se : NULL;
 }
 
-const char *
-cmx_response_url(const cmx_response *r)
+const char *cmx_response_url(const cmx_response *r)
 {
   return r && r->call ? r->call->url : "";
 }
 
-const char *
-cmx_response_method(const cmx_response *r)
+const char *cmx_response_method(const cmx_response *r)
 {
   return r && r->call && r->call->method ? r->call->method : "GET";
 }
 
-uint64_t
-cmx_response_body_bytes(const cmx_response *r)
+uint64_t cmx_response_body_bytes(const cmx_response *r)
 {
   return r ? r->sink_bytes : 0;
 }
 
-uint64_t
-cmx_response_elapsed_ms(const cmx_response *r)
+uint64_t cmx_response_elapsed_ms(const cmx_response *r)
 {
   return r ? r->elapsed_ms : 0;
 }
 
-const char *
-cmx_response_strdup(const cmx_response *cr, const char *s)
+const char *cmx_response_strdup(const cmx_response *cr, const char *s)
 {
   cmx_response *r = (cmx_response *)cr;
   char **n, *d;
@@ -251,8 +232,7 @@ cmx_response_strdup(const cmx_response *cr, const char *s)
   return d;
 }
 
-int
-cmx_response_http_version(const cmx_response *r)
+int cmx_response_http_version(const cmx_response *r)
 {
   return r ? r->http_version : 0;
 }

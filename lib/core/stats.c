@@ -8,14 +8,12 @@
 
 #include "core/engine-int.h"
 
-static void
-add_u64(struct json_object *o, const char *k, uint64_t v)
+static void add_u64(struct json_object *o, const char *k, uint64_t v)
 {
   json_object_object_add(o, k, json_object_new_int64((int64_t)v));
 }
 
-static struct json_object *
-lane_json(const cmx_lane *l)
+static struct json_object *lane_json(const cmx_lane *l)
 {
   struct json_object *o = json_object_new_object(), *errs;
   int i;
@@ -48,8 +46,7 @@ lane_json(const cmx_lane *l)
   return o;
 }
 
-char *
-cmx_engine_stats_json(cmx_engine *e)
+char *cmx_engine_stats_json(cmx_engine *e)
 {
   struct json_object *root, *eng, *lanes;
   const cmx_lane *l;
@@ -75,7 +72,8 @@ cmx_engine_stats_json(cmx_engine *e)
     json_object_array_add(lanes, lane_json(l));
   json_object_object_add(root, "lanes", lanes);
   {
-    const char *s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
+    const char *s =
+        json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN);
     if (s)
       out = cmx__strdup(s);
   }

@@ -15,8 +15,7 @@ struct cmx_timer {
   int ended;
 };
 
-static void
-timer_deliver(cmx__misc *m, cmx_engine *e)
+static void timer_deliver(cmx__misc *m, cmx_engine *e)
 {
   cmx_timer *t = (cmx_timer *)((char *)m - offsetof(cmx_timer, misc));
 
@@ -26,9 +25,8 @@ timer_deliver(cmx__misc *m, cmx_engine *e)
   free(t);
 }
 
-int
-cmx_timer_start(cmx_engine *e, uint64_t delay_ms, cmx_timer_cb cb, void *ud,
-                cmx_timer **out)
+int cmx_timer_start(cmx_engine *e, uint64_t delay_ms, cmx_timer_cb cb,
+                    void *ud, cmx_timer **out)
 {
   cmx_timer *t;
 
@@ -56,8 +54,7 @@ cmx_timer_start(cmx_engine *e, uint64_t delay_ms, cmx_timer_cb cb, void *ud,
   return CMX_OK;
 }
 
-static void
-end_timer(cmx_timer *t, int code)
+static void end_timer(cmx_timer *t, int code)
 {
   if (t->ended)
     return;
@@ -67,21 +64,18 @@ end_timer(cmx_timer *t, int code)
   cmx__misc_push(t->engine, &t->misc);
 }
 
-void
-cmx__user_timer_fire(cmx__tnode *n)
+void cmx__user_timer_fire(cmx__tnode *n)
 {
   end_timer((cmx_timer *)n, CMX_OK);
 }
 
-void
-cmx_timer_cancel(cmx_timer *t)
+void cmx_timer_cancel(cmx_timer *t)
 {
   if (t)
     end_timer(t, CMX_ECANCELED);
 }
 
-void
-cmx__timers_cancel_all(cmx_engine *e)
+void cmx__timers_cancel_all(cmx_engine *e)
 {
   size_t i = 0;
 

@@ -5,30 +5,26 @@
 
 #include "core/timerq.h"
 
-void
-cmx__timerq_init(cmx__timerq *q)
+void cmx__timerq_init(cmx__timerq *q)
 {
   q->heap = NULL;
   q->len = 0;
   q->cap = 0;
 }
 
-void
-cmx__timerq_free(cmx__timerq *q)
+void cmx__timerq_free(cmx__timerq *q)
 {
   free(q->heap);
   cmx__timerq_init(q);
 }
 
-static void
-put(cmx__timerq *q, size_t i, cmx__tnode *n)
+static void put(cmx__timerq *q, size_t i, cmx__tnode *n)
 {
   q->heap[i] = n;
   n->idx = (uint32_t)i;
 }
 
-static void
-sift_up(cmx__timerq *q, size_t i)
+static void sift_up(cmx__timerq *q, size_t i)
 {
   cmx__tnode *n = q->heap[i];
 
@@ -42,8 +38,7 @@ sift_up(cmx__timerq *q, size_t i)
   put(q, i, n);
 }
 
-static void
-sift_down(cmx__timerq *q, size_t i)
+static void sift_down(cmx__timerq *q, size_t i)
 {
   cmx__tnode *n = q->heap[i];
 
@@ -61,8 +56,7 @@ sift_down(cmx__timerq *q, size_t i)
   put(q, i, n);
 }
 
-int
-cmx__timerq_set(cmx__timerq *q, cmx__tnode *n, uint64_t when)
+int cmx__timerq_set(cmx__timerq *q, cmx__tnode *n, uint64_t when)
 {
   if (cmx__tnode_queued(n)) {
     uint64_t old = n->when;
@@ -87,8 +81,7 @@ cmx__timerq_set(cmx__timerq *q, cmx__tnode *n, uint64_t when)
   return 0;
 }
 
-void
-cmx__timerq_remove(cmx__timerq *q, cmx__tnode *n)
+void cmx__timerq_remove(cmx__timerq *q, cmx__tnode *n)
 {
   size_t i = n->idx;
   cmx__tnode *last;

@@ -13,9 +13,9 @@
 #define CMX__TNODE_IDLE UINT32_MAX
 
 typedef struct cmx__tnode {
-  uint64_t when;   /* scheduler-clock ms */
-  uint32_t idx;    /* heap slot, CMX__TNODE_IDLE when not queued */
-  uint8_t kind;    /* owner's tag, used by the owner to dispatch */
+  uint64_t when; /* scheduler-clock ms */
+  uint32_t idx;  /* heap slot, CMX__TNODE_IDLE when not queued */
+  uint8_t kind;  /* owner's tag, used by the owner to dispatch */
 } cmx__tnode;
 
 typedef struct cmx__timerq {
@@ -26,15 +26,13 @@ typedef struct cmx__timerq {
 
 void cmx__timerq_init(cmx__timerq *q);
 void cmx__timerq_free(cmx__timerq *q);
-static inline void
-cmx__tnode_init(cmx__tnode *n, uint8_t kind)
+static inline void cmx__tnode_init(cmx__tnode *n, uint8_t kind)
 {
   n->when = 0;
   n->idx = CMX__TNODE_IDLE;
   n->kind = kind;
 }
-static inline int
-cmx__tnode_queued(const cmx__tnode *n)
+static inline int cmx__tnode_queued(const cmx__tnode *n)
 {
   return n->idx != CMX__TNODE_IDLE;
 }
@@ -42,8 +40,7 @@ cmx__tnode_queued(const cmx__tnode *n)
 int cmx__timerq_set(cmx__timerq *q, cmx__tnode *n, uint64_t when);
 void cmx__timerq_remove(cmx__timerq *q, cmx__tnode *n);
 /* Earliest node, or NULL. */
-static inline cmx__tnode *
-cmx__timerq_peek(const cmx__timerq *q)
+static inline cmx__tnode *cmx__timerq_peek(const cmx__timerq *q)
 {
   return q->len ? q->heap[0] : NULL;
 }

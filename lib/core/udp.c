@@ -42,8 +42,7 @@ struct cmx__udp {
 
 static void flush_queue(cmx_engine *e);
 
-static void
-dgram_deliver(cmx__misc *m, cmx_engine *e)
+static void dgram_deliver(cmx__misc *m, cmx_engine *e)
 {
   dgram *d = (dgram *)m;
 
@@ -53,8 +52,7 @@ dgram_deliver(cmx__misc *m, cmx_engine *e)
   free(d);
 }
 
-static void
-dgram_end(cmx__udp *u, dgram *d, int code)
+static void dgram_end(cmx__udp *u, dgram *d, int code)
 {
   if (d->prev)
     d->prev->next = d->next;
@@ -66,8 +64,7 @@ dgram_end(cmx__udp *u, dgram *d, int code)
   cmx__misc_push(d->engine, &d->misc);
 }
 
-static void
-on_writable(int fd, int what, void *arg)
+static void on_writable(int fd, int what, void *arg)
 {
   cmx_engine *e = arg;
 
@@ -78,8 +75,7 @@ on_writable(int fd, int what, void *arg)
   cmx__leave(e);
 }
 
-static int
-sock_for(cmx_engine *e, int family)
+static int sock_for(cmx_engine *e, int family)
 {
   cmx__udp *u = e->udp;
   int *fd = family == AF_INET6 ? &u->fd6 : &u->fd4;
@@ -99,8 +95,7 @@ sock_for(cmx_engine *e, int family)
   return *fd;
 }
 
-static void
-flush_queue(cmx_engine *e)
+static void flush_queue(cmx_engine *e)
 {
   cmx__udp *u = e->udp;
 
@@ -116,8 +111,8 @@ flush_queue(cmx_engine *e)
         n = sendto(fd, d->data, d->len, 0, (struct sockaddr *)&d->addr,
                    d->alen);
       while (n < 0 && errno == EINTR);
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-                    errno == ENOBUFS)) {
+      if (n < 0 &&
+          (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
         cmx__io_set(d->addr.ss_family == AF_INET6 ? u->io6 : u->io4, fd,
                     CMX__IO_WRITE);
         return;
@@ -137,8 +132,8 @@ flush_queue(cmx_engine *e)
     cmx__io_set(u->io6, -1, 0);
 }
 
-static void
-resolved(int err, const struct sockaddr *sa, socklen_t salen, void *arg)
+static void resolved(int err, const struct sockaddr *sa, socklen_t salen,
+                     void *arg)
 {
   dgram *d = arg;
   cmx_engine *e = d->engine;
@@ -161,8 +156,7 @@ resolved(int err, const struct sockaddr *sa, socklen_t salen, void *arg)
     flush_queue(e);
 }
 
-static int
-udp_init(cmx_engine *e)
+static int udp_init(cmx_engine *e)
 {
   cmx__udp *u = calloc(1, sizeof(*u));
 
@@ -178,9 +172,8 @@ udp_init(cmx_engine *e)
   return 0;
 }
 
-int
-cmx_udp_send(cmx_engine *e, const char *host, unsigned port,
-             const void *data, size_t len, cmx_udp_cb cb, void *ud)
+int cmx_udp_send(cmx_engine *e, const char *host, unsigned port,
+                 const void *data, size_t len, cmx_udp_cb cb, void *ud)
 {
   dgram *d;
 
@@ -213,8 +206,7 @@ cmx_udp_send(cmx_engine *e, const char *host, unsigned port,
   return CMX_OK;
 }
 
-void
-cmx__udp_free(cmx_engine *e)
+void cmx__udp_free(cmx_engine *e)
 {
   cmx__udp *u = e->udp;
 

@@ -3,14 +3,12 @@
 
 #include <callmux/version.h>
 
-const char *
-cmx_version(void)
+const char *cmx_version(void)
 {
   return CMX_VERSION;
 }
 
-unsigned
-cmx_version_num(void)
+unsigned cmx_version_num(void)
 {
   return CMX_VERSION_NUM;
 }

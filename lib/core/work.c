@@ -29,8 +29,7 @@ struct cmx__workpool {
   cmx__mbox *results;
 };
 
-static void
-item_end(cmx_engine *e, witem *w)
+static void item_end(cmx_engine *e, witem *w)
 {
   cmx__work_done(e);
   if (w->done)
@@ -39,20 +38,17 @@ item_end(cmx_engine *e, witem *w)
 }
 
 /* Loop thread: a finished item's result arrived. */
-static void
-item_result(cmx_engine *e, void *arg)
+static void item_result(cmx_engine *e, void *arg)
 {
   item_end(e, arg);
 }
 
-static void
-item_cancelled(cmx__misc *m, cmx_engine *e)
+static void item_cancelled(cmx__misc *m, cmx_engine *e)
 {
   item_end(e, (witem *)((char *)m - offsetof(witem, misc)));
 }
 
-static void *
-worker(void *arg)
+static void *worker(void *arg)
 {
   cmx__workpool *p = arg;
 
@@ -77,8 +73,7 @@ worker(void *arg)
   }
 }
 
-static cmx__workpool *
-pool_start(cmx_engine *e)
+static cmx__workpool *pool_start(cmx_engine *e)
 {
   cmx__workpool *p = calloc(1, sizeof(*p));
   unsigned i;
@@ -111,9 +106,8 @@ pool_start(cmx_engine *e)
   return p;
 }
 
-int
-cmx_engine_work(cmx_engine *e, cmx_work_fn work, cmx_work_done_fn done,
-                void *ud)
+int cmx_engine_work(cmx_engine *e, cmx_work_fn work, cmx_work_done_fn done,
+                    void *ud)
 {
   witem *w;
 
@@ -144,8 +138,7 @@ cmx_engine_work(cmx_engine *e, cmx_work_fn work, cmx_work_done_fn done,
 
 /* Engine free: stop the threads (a running item finishes first), deliver
  * finished results, cancel the rest. */
-void
-cmx__work_free(cmx_engine *e)
+void cmx__work_free(cmx_engine *e)
 {
   cmx__workpool *p = e->work;
   unsigned i;

@@ -15,8 +15,7 @@
 
 /* ---- request body ------------------------------------------------------ */
 
-static size_t
-read_body(char *buf, size_t size, size_t nitems, void *arg)
+static size_t read_body(char *buf, size_t size, size_t nitems, void *arg)
 {
   cmx_call *c = arg;
   cmx__xfer *x = c->xfer;
@@ -63,8 +62,7 @@ read_body(char *buf, size_t size, size_t nitems, void *arg)
   }
 }
 
-static int
-seek_body(void *arg, curl_off_t offset, int origin)
+static int seek_body(void *arg, curl_off_t offset, int origin)
 {
   cmx_call *c = arg;
 
@@ -76,8 +74,7 @@ seek_body(void *arg, curl_off_t offset, int origin)
 
 /* ---- response headers and body ----------------------------------------- */
 
-static size_t
-on_header(char *line, size_t size, size_t nitems, void *arg)
+static size_t on_header(char *line, size_t size, size_t nitems, void *arg)
 {
   cmx_call *c = arg;
   cmx__xfer *x = c->xfer;
@@ -93,8 +90,7 @@ on_header(char *line, size_t size, size_t nitems, void *arg)
   return n;
 }
 
-static int
-decide_sink(cmx_call *c)
+static int decide_sink(cmx_call *c)
 {
   cmx__xfer *x = c->xfer;
   long st = 0;
@@ -106,8 +102,7 @@ decide_sink(cmx_call *c)
   return x->to_sink;
 }
 
-static size_t
-on_body(char *data, size_t size, size_t nmemb, void *arg)
+static size_t on_body(char *data, size_t size, size_t nmemb, void *arg)
 {
   cmx_call *c = arg;
   cmx__xfer *x = c->xfer;
@@ -117,9 +112,9 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
     if (c->sink_kind == CMX__K_FILE) {
       size_t done = 0;
       while (done < n) {
-        ssize_t w = pwrite(c->sink.file.fd, data + done, n - done,
-                           c->sink.file.off + (off_t)(x->res.sink_bytes +
-                                                      done));
+        ssize_t w =
+            pwrite(c->sink.file.fd, data + done, n - done,
+                   c->sink.file.off + (off_t)(x->res.sink_bytes + done));
         if (w < 0 && errno == EINTR)
           continue;
         if (w <= 0) {
@@ -128,8 +123,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
         }
         done += (size_t)w;
       }
-    } else if (c->sink.cb.fn(data, n, x->res.sink_bytes, c->sink.cb.ud) !=
-               0) {
+    } else if (c->sink.cb.fn(data, n, x->res.sink_bytes, c->sink.cb.ud) != 0) {
       x->sink_err = EIO;
       return 0;
     }
@@ -153,8 +147,7 @@ on_body(char *data, size_t size, size_t nmemb, void *arg)
 
 /* ---- the attempt ------------------------------------------------------- */
 
-static int
-build_headers(cmx_call *c)
+static int build_headers(cmx_call *c)
 {
   cmx__xfer *x = c->xfer;
   const char *p = c->hdrs, *end = c->hdrs + c->hdrs_len;
@@ -186,9 +179,8 @@ build_headers(cmx_call *c)
  * retried, and it is paid for from the lane's retry budget.  Otherwise it
  * is stopped here and the attempt fails with CMX_ETRANSPORT.
  */
-static int
-on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
-          int local_port)
+static int on_prereq(void *ud, char *primary_ip, char *local_ip,
+                     int primary_port, int local_port)
 {
   cmx_call *c = ud;
   cmx__xfer *x = c->xfer;
@@ -211,8 +203,7 @@ on_prereq(void *ud, char *primary_ip, char *local_ip, int primary_port,
 }
 #endif
 
-static uint64_t
-attempt_timeout(cmx_call *c, uint64_t now)
+static uint64_t attempt_timeout(cmx_call *c, uint64_t now)
 {
   uint64_t t = c->timeout_ms;
 
@@ -224,8 +215,7 @@ attempt_timeout(cmx_call *c, uint64_t now)
   return t;
 }
 
-int
-cmx__xfer_start(cmx_call *c)
+int cmx__xfer_start(cmx_call *c)
 {
   cmx_engine *e = c->engine;
   cmx__xfer *x = c->xfer;
@@ -332,8 +322,7 @@ cmx__xfer_start(cmx_call *c)
   return CMX_OK;
 }
 
-void
-cmx__xfer_stop(cmx_call *c)
+void cmx__xfer_stop(cmx_call *c)
 {
   cmx__xfer *x = c->xfer;
 
@@ -343,8 +332,7 @@ cmx__xfer_stop(cmx_call *c)
   }
 }
 
-void
-cmx__xfer_release_easy(cmx_call *c)
+void cmx__xfer_release_easy(cmx_call *c)
 {
   cmx__xfer *x = c->xfer;
 
@@ -359,8 +347,7 @@ cmx__xfer_release_easy(cmx_call *c)
   x->slist = NULL;
 }
 
-void
-cmx__xfer_free(cmx__xfer *x)
+void cmx__xfer_free(cmx__xfer *x)
 {
   if (!x)
     return;
