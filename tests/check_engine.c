@@ -573,6 +573,77 @@ START_TEST(test_keepalive_reuse)
 }
 END_TEST
 
+/* ---- pooled handles keep no state of the call before ----------------------
+ */
+
+typedef struct seqrec {
+  int n;
+  char method[8][16];
+  long body_len[8];
+  long status[8];
+} seqrec;
+
+static void seq_done(cmx_call *call, const cmx_response *res, void *ud)
+{
+  seqrec *q = ud;
+  struct json_object *j, *v;
+  size_t len;
+  const char *b = cmx_response_body(res, &len);
+  int i = q->n++;
+
+  (void)call;
+  q->status[i] = cmx_response_status(res);
+  q->body_len[i] = -1;
+  snprintf(q->method[i], sizeof(q->method[i]), "%s", "?");
+  j = b && len ? json_tokener_parse(b) : NULL;
+  if (j && json_object_object_get_ex(j, "method", &v))
+    snprintf(q->method[i], sizeof(q->method[i]), "%s",
+             json_object_get_string(v));
+  if (j && json_object_object_get_ex(j, "body_len", &v))
+    q->body_len[i] = (long)json_object_get_int64(v);
+  json_object_put(j);
+}
+
+/* One call at a time on one lane, so every call reuses the pooled easy
+ * handle of the one before: each goes out with its own method and body. */
+START_TEST(test_pooled_handle_method_sequence)
+{
+  static const char *const methods[] = {"PUT",    "GET",  "HEAD", "POST",
+                                        "DELETE", "POST", "GET",  "PATCH"};
+  static const char *const bodies[] = {"0123456789", NULL, NULL, "{\"a\":1}",
+                                       NULL,         NULL, NULL, "xy"};
+  tu_env t;
+  seqrec q;
+  char u[256];
+  int i;
+
+  memset(&q, 0, sizeof(q));
+  tu_setup(&t, NULL);
+  cmx_lane_set_max_inflight(cmx_engine_lane(t.engine, "seq"), 1);
+  tu_url(&t, "/echo", u, sizeof(u));
+  for (i = 0; i < 8; i++) {
+    cmx_request *r = cmx_request_new(methods[i], u);
+    cmx_request_set_lane(r, "seq");
+    if (bodies[i])
+      cmx_request_set_body(r, bodies[i], strlen(bodies[i]), "text/plain");
+    ck_assert_int_eq(cmx_submit(t.engine, r, seq_done, &q, NULL), CMX_OK);
+  }
+  ck_assert(tu_run_idle(&t, 10000));
+  ck_assert_int_eq(q.n, 8);
+  for (i = 0; i < 8; i++) {
+    ck_assert_int_eq(q.status[i], 200);
+    if (strcmp(methods[i], "HEAD") == 0) {
+      ck_assert_int_eq(q.body_len[i], -1); /* no body came back */
+      continue;
+    }
+    ck_assert_str_eq(q.method[i], methods[i]);
+    ck_assert_int_eq(q.body_len[i], bodies[i] ? (long)strlen(bodies[i]) : 0);
+  }
+  ck_assert_int_eq(sim_counter(t.sim, "generic ANY /echo"), 8);
+  tu_teardown(&t);
+}
+END_TEST
+
 /* ---- redirects and secrets -------------------------------------------------
  */
 
@@ -1139,6 +1210,7 @@ static Suite *engine_suite(void)
   tcase_add_test(tc, test_free_outside_callback);
   tcase_add_test(tc, test_ten_thousand_calls);
   tcase_add_test(tc, test_keepalive_reuse);
+  tcase_add_test(tc, test_pooled_handle_method_sequence);
   tcase_add_test(tc, test_redirect_drops_secrets_cross_host);
   tcase_add_test(tc, test_log_never_has_secrets);
   tcase_add_test(tc, test_tls_needs_ca);

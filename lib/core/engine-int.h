@@ -308,7 +308,7 @@ int cmx__xfer_start(cmx_call *c); /* add an attempt to the multi */
 void cmx__xfer_stop(cmx_call *c); /* remove from multi, keep state */
 void cmx__xfer_release_easy(cmx_call *c);
 void cmx__xfer_free(cmx__xfer *x);
-CURL *cmx__easy_get(cmx_engine *e);
+CURL *cmx__easy_get(cmx_engine *e, int *fresh); /* fresh: new handle */
 void cmx__easy_put(cmx_engine *e, CURL *h);
 
 /* call.c */

@@ -180,18 +180,29 @@ void cmx__multi_cleanup(cmx_engine *e)
   e->curl_timer = NULL;
 }
 
-CURL *cmx__easy_get(cmx_engine *e)
+CURL *cmx__easy_get(cmx_engine *e, int *fresh)
 {
-  if (e->easy_pool_len > 0)
+  if (e->easy_pool_len > 0) {
+    *fresh = 0;
     return e->easy_pool[--e->easy_pool_len];
+  }
+  *fresh = 1;
   return curl_easy_init();
 }
 
+/*
+ * Pooled handles keep their options (no curl_easy_reset: cmx__xfer_start
+ * sets every option that differs between calls); only the pointers into
+ * the finished call's memory are cleared here.
+ */
 void cmx__easy_put(cmx_engine *e, CURL *h)
 {
   if (!h)
     return;
-  curl_easy_reset(h);
+  curl_easy_setopt(h, CURLOPT_PRIVATE, NULL);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
   if (e->easy_pool_len == e->easy_pool_cap) {
     size_t ncap = e->easy_pool_cap ? e->easy_pool_cap * 2 : 64;
     CURL **p = realloc(e->easy_pool, ncap * sizeof(*p));

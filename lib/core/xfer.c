@@ -224,6 +224,7 @@ int cmx__xfer_start(cmx_call *c)
   int has_body = c->body_kind != CMX__B_NONE;
   curl_off_t blen = 0;
   uint64_t tmo;
+  int fresh = 0;
 
   cmx__response_reset(&x->res);
   x->body_pos = 0;
@@ -233,7 +234,7 @@ int cmx__xfer_start(cmx_call *c)
   x->errbuf[0] = '\0';
   x->sends = 0;
   x->resend_refused = 0;
-  if (!x->easy && !(x->easy = cmx__easy_get(e)))
+  if (!x->easy && !(x->easy = cmx__easy_get(e, &fresh)))
     return CMX_ENOMEM;
   h = x->easy;
   curl_slist_free_all(x->slist);
@@ -241,37 +242,54 @@ int cmx__xfer_start(cmx_call *c)
   if (build_headers(c) != 0)
     return CMX_ENOMEM;
 
+  /* Options that never change go on a new handle once; pooled handles
+   * keep them, and everything below is set for every attempt. */
+  if (fresh) {
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
+    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
+#if LIBCURL_VERSION_NUM >= 0x075000
+    curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
+#endif
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    if (e->opt.ca_file)
+      curl_easy_setopt(h, CURLOPT_CAINFO, e->opt.ca_file);
+  }
   curl_easy_setopt(h, CURLOPT_URL, c->url);
   curl_easy_setopt(h, CURLOPT_PRIVATE, (char *)c);
-  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
-  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(h, CURLOPT_HEADERDATA, c);
-  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, c);
+  curl_easy_setopt(h, CURLOPT_READDATA, c);
+  curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->slist);
 #if LIBCURL_VERSION_NUM >= 0x075000
-  curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
   curl_easy_setopt(h, CURLOPT_PREREQDATA, c);
 #endif
-  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
   /* Over TLS an h2 connection may be coming: wait for it rather than open
    * another (plain http stays HTTP/1.1, one call per connection). */
-  if (strncasecmp(c->url, "https:", 6) == 0)
-    curl_easy_setopt(h, CURLOPT_PIPEWAIT, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (e->opt.ca_file)
-    curl_easy_setopt(h, CURLOPT_CAINFO, e->opt.ca_file);
-  if (!(c->flags & CMX__F_CUSTOM_UA))
-    curl_easy_setopt(h, CURLOPT_USERAGENT,
-                     e->opt.user_agent ? e->opt.user_agent
-                                       : "callmux/" CMX_VERSION);
+  curl_easy_setopt(h, CURLOPT_PIPEWAIT,
+                   strncasecmp(c->url, "https:", 6) == 0 ? 1L : 0L);
+  curl_easy_setopt(h, CURLOPT_USERAGENT,
+                   (c->flags & CMX__F_CUSTOM_UA) ? NULL
+                   : e->opt.user_agent           ? e->opt.user_agent
+                                                 : "callmux/" CMX_VERSION);
   tmo = attempt_timeout(c, cmx__now(e));
-  if (tmo)
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)tmo);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)tmo);
+  /* Back to a plain GET before this call's method is set. */
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, NULL);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
+  curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
+  curl_easy_setopt(h, CURLOPT_NOBODY, 0L);
+  curl_easy_setopt(h, CURLOPT_UPLOAD, 0L);
+  curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 
   if (has_body) {
     switch (c->body_kind) {
@@ -285,13 +303,9 @@ int cmx__xfer_start(cmx_call *c)
       blen = (curl_off_t)c->body.cb.len; /* -1: chunked */
       break;
     }
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, read_body);
-    curl_easy_setopt(h, CURLOPT_READDATA, c);
-    curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, seek_body);
-    curl_easy_setopt(h, CURLOPT_SEEKDATA, c);
   }
   if (strcmp(m, "GET") == 0 && !has_body) {
-    curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    /* already a GET */
   } else if (strcmp(m, "HEAD") == 0) {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (!has_body && strcmp(m, "PUT") != 0 && strcmp(m, "PATCH") != 0 &&
