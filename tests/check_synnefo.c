@@ -1368,11 +1368,8 @@ START_TEST(test_upload_256mib)
   env fake;
 
   pid = spawn_sim(url, sizeof(url));
-  if (pid < 0) {
-    fprintf(stderr,
-            "check_synnefo: CMX_SIM not usable, 256 MiB test skipped\n");
-    return;
-  }
+  ck_assert_msg(pid >= 0, "check_synnefo: CMX_SIM not usable (the 256 MiB "
+                          "test needs callmux-sim)");
   snprintf(auth, sizeof(auth), "%s/identity/v2.0", url);
   snprintf(path, sizeof(path), "%s/cmx-syn-256-XXXXXX",
            access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
