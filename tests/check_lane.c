@@ -544,12 +544,21 @@ START_TEST(test_idle_engine_arms_no_timer)
   char u[256];
   int i, timed = -1;
   cmx_call *last = NULL;
+  cmx_retry_policy rp;
 
   memset(&m, 0, sizeof(m));
   m.seen = calloc(300, sizeof(int));
   tu_setup(&t, NULL);
   l = cmx_engine_lane(t.engine, "idle");
   cmx_lane_set_rate(l, 2000, 10);
+  /* Every 7th request fails: enough attempts and budget that none runs
+   * out (this test is about timers, not about giving up). */
+  cmx_retry_policy_default(&rp);
+  rp.max_attempts = 10;
+  rp.budget_percent = 100;
+  rp.base_ms = 1;
+  rp.cap_ms = 20;
+  cmx_lane_set_retry(l, &rp);
   memset(&f, 0, sizeof(f));
   f.path = "/json";
   f.count = -1;
