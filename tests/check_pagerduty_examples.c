@@ -20,84 +20,21 @@
 #endif
 #include <unistd.h>
 
+#include "testutil.h"
+
 /* the key is set on the simulator's command line */
 #define TOKEN "pd-example-key-1"
 #define RKEY "R0UTINGKEY0000000000000000000000"
 #define RUN_LIMIT_S 60
 
-static char builddir[1024];
 static char url[256];
 static pid_t sim_pid = -1;
 
 /* Start callmux-sim with `sets` (NULL-terminated key=value list). */
 static void sim_up(const char *const *sets)
 {
-  const char *bin = getenv("CMX_SIM");
-  char portfile[] = "/tmp/cmx-pdex-port-XXXXXX";
-  const char *argv[32];
-  char *p;
-  int fd, i, n = 0;
-
   url[0] = 0;
-  if (!bin || access(bin, X_OK) != 0)
-    return;
-  snprintf(builddir, sizeof(builddir), "%s", bin);
-  for (i = 0; i < 3; i++) { /* strip /tests/sim/callmux-sim */
-    p = strrchr(builddir, '/');
-    if (!p)
-      return;
-    *p = 0;
-  }
-  fd = mkstemp(portfile);
-  if (fd < 0)
-    return;
-  close(fd);
-  unlink(portfile);
-  argv[n++] = bin;
-  argv[n++] = "--port";
-  argv[n++] = "0";
-  argv[n++] = "--services";
-  argv[n++] = "pagerduty";
-  argv[n++] = "--port-file";
-  argv[n++] = portfile;
-  for (i = 0; sets && sets[i] && n < 29; i++) {
-    argv[n++] = "--set";
-    argv[n++] = sets[i];
-  }
-  argv[n] = NULL;
-  sim_pid = fork();
-  if (sim_pid < 0)
-    return;
-  if (sim_pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-#ifdef __linux__
-    /* a failed assertion ends the test's process: the simulator too */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-    if (devnull >= 0)
-      dup2(devnull, 1);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  for (i = 0; i < 400 && !url[0]; i++) {
-    FILE *f = fopen(portfile, "r");
-    char line[256], name[64], u[192];
-    if (f) {
-      while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "%63s %191s", name, u) == 2 &&
-            strcmp(name, "pagerduty") == 0)
-          snprintf(url, sizeof(url), "%s", u);
-      fclose(f);
-    }
-    if (!url[0])
-      usleep(25 * 1000);
-  }
-  unlink(portfile);
-  if (!url[0]) {
-    kill(sim_pid, SIGKILL);
-    waitpid(sim_pid, NULL, 0);
-    sim_pid = -1;
-  }
+  sim_pid = tu_sim_start("pagerduty", sets, "pagerduty", url, sizeof(url));
 }
 
 static void sim_down(void)
@@ -129,51 +66,8 @@ typedef struct ran {
  * captured; at most RUN_LIMIT_S seconds. */
 static void run_prog(ran *r, const char *prog, const char *const *args)
 {
-  char bin[1200], outpath[] = "/tmp/cmx-pdex-out-XXXXXX";
-  const char *argv[16];
-  pid_t pid;
-  int fd, st = 0, i, n = 0;
-  time_t end;
-  ssize_t got, len = 0;
-
-  memset(r, 0, sizeof(*r));
-  r->status = -1;
-  snprintf(bin, sizeof(bin), "%s/%s", builddir, prog);
-  ck_assert_msg(access(bin, X_OK) == 0, "%s not built", bin);
-  fd = mkstemp(outpath);
-  ck_assert_int_ge(fd, 0);
-  argv[n++] = bin;
-  for (i = 0; args[i] && n < 15; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  end = time(NULL) + RUN_LIMIT_S;
-  while (waitpid(pid, &st, WNOHANG) == 0) {
-    if (time(NULL) > end) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-      close(fd);
-      unlink(outpath);
-      ck_abort_msg("%s did not finish in %d s", prog, RUN_LIMIT_S);
-    }
-    usleep(10 * 1000);
-  }
-  if (WIFEXITED(st))
-    r->status = WEXITSTATUS(st);
-  lseek(fd, 0, SEEK_SET);
-  while (len < (ssize_t)sizeof(r->out) - 1 &&
-         (got = read(fd, r->out + len, sizeof(r->out) - 1 - (size_t)len)) > 0)
-    len += got;
-  r->out[len] = 0;
-  close(fd);
-  unlink(outpath);
+  r->status =
+      tu_run_program(prog, args, NULL, r->out, sizeof(r->out), RUN_LIMIT_S);
 }
 
 #define HAS(r, s)                                                             \

@@ -21,9 +21,10 @@
 #endif
 #include <unistd.h>
 
+#include "testutil.h"
+
 #define RUN_LIMIT_S 60
 
-static char builddir[1024];
 static char url[256];
 static char host[256]; /* this machine's name, the daemon's default host */
 static pid_t sim_pid = -1;
@@ -32,78 +33,11 @@ static pid_t sim_pid = -1;
  * NULL-terminated). */
 static void sim_up(const char *const *sets)
 {
-  const char *bin = getenv("CMX_SIM");
-  char portfile[] = "/tmp/cmx-psex-port-XXXXXX";
-  const char *argv[32];
-  char *p;
-  int fd, i, n = 0;
-
   url[0] = 0;
   if (gethostname(host, sizeof(host)) != 0)
     host[0] = 0;
   host[sizeof(host) - 1] = 0;
-  if (!bin || access(bin, X_OK) != 0)
-    return;
-  snprintf(builddir, sizeof(builddir), "%s", bin);
-  for (i = 0; i < 3; i++) { /* strip /tests/sim/callmux-sim */
-    p = strrchr(builddir, '/');
-    if (!p)
-      return;
-    *p = 0;
-  }
-  fd = mkstemp(portfile);
-  if (fd < 0)
-    return;
-  close(fd);
-  unlink(portfile);
-  argv[n++] = bin;
-  argv[n++] = "--port";
-  argv[n++] = "0";
-  argv[n++] = "--services";
-  argv[n++] = "partisci";
-  argv[n++] = "--port-file";
-  argv[n++] = portfile;
-  for (i = 0; sets && sets[i] && n < 29; i++) {
-    argv[n++] = "--set";
-    argv[n++] = sets[i];
-  }
-  argv[n] = NULL;
-  sim_pid = fork();
-  if (sim_pid < 0)
-    return;
-  if (sim_pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-#ifdef __linux__
-    /* a failed assertion ends the test's process: the simulator too */
-    prctl(PR_SET_PDEATHSIG, SIGTERM);
-#endif
-    if (devnull >= 0) {
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-    }
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  for (i = 0; i < 400 && !url[0]; i++) {
-    FILE *f = fopen(portfile, "r");
-    char line[256], name[64], u[192];
-
-    if (f) {
-      while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "%63s %191s", name, u) == 2 &&
-            strcmp(name, "partisci") == 0)
-          snprintf(url, sizeof(url), "%s", u);
-      fclose(f);
-    }
-    if (!url[0])
-      usleep(25 * 1000);
-  }
-  unlink(portfile);
-  if (!url[0]) {
-    kill(sim_pid, SIGKILL);
-    waitpid(sim_pid, NULL, 0);
-    sim_pid = -1;
-  }
+  sim_pid = tu_sim_start("partisci", sets, "partisci", url, sizeof(url));
 }
 
 static void sim_down(void)
@@ -135,52 +69,8 @@ typedef struct ran {
  * captured; at most RUN_LIMIT_S seconds. */
 static void run_prog(ran *r, const char *prog, const char *const *args)
 {
-  char bin[1200], outpath[] = "/tmp/cmx-psex-out-XXXXXX";
-  const char *argv[16];
-  pid_t pid;
-  int fd, st = 0, i, n = 0;
-  time_t end;
-  ssize_t got, len = 0;
-
-  r->status = -1;
-  r->out[0] = 0;
-  snprintf(bin, sizeof(bin), "%s/%s", builddir, prog);
-  ck_assert_msg(access(bin, X_OK) == 0, "%s not built", bin);
-  fd = mkstemp(outpath);
-  ck_assert_int_ge(fd, 0);
-  unlink(outpath);
-  argv[n++] = bin;
-  for (i = 0; args[i] && n < 15; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  end = time(NULL) + RUN_LIMIT_S;
-  while (waitpid(pid, &st, WNOHANG) == 0) {
-    if (time(NULL) > end) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-      ck_abort_msg("%s ran over %d s", prog, RUN_LIMIT_S);
-    }
-    usleep(10 * 1000);
-  }
-  lseek(fd, 0, SEEK_SET);
-  while (len < (ssize_t)sizeof(r->out) - 1 &&
-         (got = read(fd, r->out + len, sizeof(r->out) - 1 - (size_t)len)) > 0)
-    len += got;
-  r->out[len] = 0;
-  close(fd);
-  if (WIFEXITED(st))
-    r->status = WEXITSTATUS(st);
+  r->status =
+      tu_run_program(prog, args, NULL, r->out, sizeof(r->out), RUN_LIMIT_S);
 }
 
 static int count_lines_with(const char *text, const char *a, const char *b)

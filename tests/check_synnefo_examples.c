@@ -18,13 +18,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "testutil.h"
+
 #include <callmux/callmux.h>
 #include <callmux/synnefo.h>
 
 #define TOKEN "synnefo-token"
 #define RUN_LIMIT_S 60
 
-static char builddir[1024];
 static char sim_url[256];
 static char auth_url[300];
 static char workdir[64];
@@ -32,56 +33,12 @@ static pid_t sim_pid = -1;
 
 static void sim_up(void)
 {
-  const char *bin = getenv("CMX_SIM");
-  char portfile[] = "/tmp/cmx-synex-port-XXXXXX";
-  char *p;
-  int fd, i;
+  static const char *const sets[] = {"synnefo.build_ms=300", NULL};
 
-  if (!bin || access(bin, X_OK) != 0)
+  sim_url[0] = 0;
+  sim_pid = tu_sim_start("synnefo", sets, "synnefo", sim_url, sizeof(sim_url));
+  if (sim_pid <= 0)
     return;
-  snprintf(builddir, sizeof(builddir), "%s", bin);
-  for (i = 0; i < 3; i++) { /* strip /tests/sim/callmux-sim */
-    p = strrchr(builddir, '/');
-    if (!p)
-      return;
-    *p = 0;
-  }
-  fd = mkstemp(portfile);
-  if (fd < 0)
-    return;
-  close(fd);
-  unlink(portfile);
-  sim_pid = fork();
-  if (sim_pid < 0)
-    return;
-  if (sim_pid == 0) {
-    int devnull = open("/dev/null", O_WRONLY);
-    if (devnull >= 0)
-      dup2(devnull, 1);
-    execl(bin, bin, "--port", "0", "--services", "synnefo", "--set",
-          "synnefo.build_ms=300", "--port-file", portfile, (char *)NULL);
-    _exit(127);
-  }
-  for (i = 0; i < 400 && !sim_url[0]; i++) {
-    FILE *f = fopen(portfile, "r");
-    char line[256], name[64], u[192];
-    if (f) {
-      while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "%63s %191s", name, u) == 2 &&
-            strcmp(name, "synnefo") == 0)
-          snprintf(sim_url, sizeof(sim_url), "%s", u);
-      fclose(f);
-    }
-    if (!sim_url[0])
-      usleep(25 * 1000);
-  }
-  unlink(portfile);
-  if (!sim_url[0]) {
-    kill(sim_pid, SIGKILL);
-    waitpid(sim_pid, NULL, 0);
-    sim_pid = -1;
-    return;
-  }
   snprintf(auth_url, sizeof(auth_url), "%s/identity/v2.0", sim_url);
   snprintf(workdir, sizeof(workdir), "/tmp/cmx-synex-XXXXXX");
   if (!mkdtemp(workdir))
@@ -124,49 +81,9 @@ typedef struct ran {
  * stdout and stderr both captured; at most RUN_LIMIT_S seconds. */
 static void run_prog(ran *r, const char *prog, const char *const *args)
 {
-  char bin[1200], outpath[128];
-  const char *argv[12];
-  pid_t pid;
-  int fd, st = 0, i, n = 0;
-  time_t end;
-  ssize_t got;
-
   memset(r, 0, sizeof(*r));
-  r->status = -1;
-  snprintf(bin, sizeof(bin), "%s/%s", builddir, prog);
-  ck_assert_msg(access(bin, X_OK) == 0, "%s not built", bin);
-  snprintf(outpath, sizeof(outpath), "%s/out.txt", workdir);
-  argv[n++] = bin;
-  for (i = 0; args[i] && n < 11; i++)
-    argv[n++] = args[i];
-  argv[n] = NULL;
-  pid = fork();
-  ck_assert_int_ge(pid, 0);
-  if (pid == 0) {
-    int o = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (o < 0 || chdir(workdir) != 0)
-      _exit(126);
-    dup2(o, 1);
-    dup2(o, 2);
-    execv(bin, (char *const *)argv);
-    _exit(127);
-  }
-  end = time(NULL) + RUN_LIMIT_S;
-  while (waitpid(pid, &st, WNOHANG) == 0) {
-    if (time(NULL) > end) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &st, 0);
-      ck_abort_msg("%s did not finish in %d s", prog, RUN_LIMIT_S);
-    }
-    usleep(20 * 1000);
-  }
-  if (WIFEXITED(st))
-    r->status = WEXITSTATUS(st);
-  fd = open(outpath, O_RDONLY);
-  ck_assert_int_ge(fd, 0);
-  got = read(fd, r->out, sizeof(r->out) - 1);
-  r->out[got > 0 ? got : 0] = 0;
-  close(fd);
+  r->status =
+      tu_run_program(prog, args, workdir, r->out, sizeof(r->out), RUN_LIMIT_S);
 }
 
 #define HAS(r, s)                                                             \

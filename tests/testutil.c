@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -124,31 +127,49 @@ long tu_rss_kb(void)
   return rss * (sysconf(_SC_PAGESIZE) / 1024);
 }
 
-int tu_spawn_sim(const char *services, const char *service, char *url,
-                 size_t n)
+int tu_sim_start(const char *services, const char *const *sets,
+                 const char *service, char *url, size_t n)
 {
   const char *bin = getenv("CMX_SIM");
   char portfile[] = "/tmp/cmx-sim-XXXXXX";
-  int fd = mkstemp(portfile);
+  const char *argv[40];
+  int fd, i, k = 0;
   pid_t pid;
-  int i;
 
-  if (!bin || fd < 0)
+  if (!bin || access(bin, X_OK) != 0)
+    return -1;
+  fd = mkstemp(portfile);
+  if (fd < 0)
     return -1;
   close(fd);
   unlink(portfile);
+  argv[k++] = bin;
+  argv[k++] = "--port";
+  argv[k++] = "0";
+  argv[k++] = "--services";
+  argv[k++] = services;
+  argv[k++] = "--port-file";
+  argv[k++] = portfile;
+  for (i = 0; sets && sets[i] && k < 38; i++) {
+    argv[k++] = "--set";
+    argv[k++] = sets[i];
+  }
+  argv[k] = NULL;
   pid = fork();
   if (pid < 0)
     return -1;
   if (pid == 0) {
-    int devnull = open("/dev/null", 1);
+    int devnull = open("/dev/null", O_WRONLY);
+#ifdef __linux__
+    /* a failed assertion ends the test's process: the simulator too */
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+#endif
     if (devnull >= 0)
       dup2(devnull, 1);
-    execl(bin, bin, "--port", "0", "--services", services, "--port-file",
-          portfile, (char *)NULL);
+    execv(bin, (char *const *)argv);
     _exit(127);
   }
-  for (i = 0; i < 200; i++) {
+  for (i = 0; i < 400; i++) {
     FILE *f = fopen(portfile, "r");
     char line[256], name[64], u[192];
     if (f) {
@@ -165,12 +186,91 @@ int tu_spawn_sim(const char *services, const char *service, char *url,
         return (int)pid;
       }
     }
-    usleep(50 * 1000);
+    usleep(25 * 1000);
   }
-  kill(pid, SIGTERM);
+  kill(pid, SIGKILL);
   waitpid(pid, NULL, 0);
   unlink(portfile);
   return -1;
+}
+
+int tu_spawn_sim(const char *services, const char *service, char *url,
+                 size_t n)
+{
+  return tu_sim_start(services, NULL, service, url, n);
+}
+
+const char *tu_builddir(void)
+{
+  static char dir[1024];
+  const char *bin = getenv("CMX_SIM");
+  char *p;
+  int i;
+
+  if (!bin)
+    return NULL;
+  snprintf(dir, sizeof(dir), "%s", bin);
+  for (i = 0; i < 3; i++) { /* strip /tests/sim/callmux-sim */
+    p = strrchr(dir, '/');
+    if (!p)
+      return NULL;
+    *p = '\0';
+  }
+  return dir;
+}
+
+int tu_run_program(const char *prog, const char *const *args, const char *cwd,
+                   char *out, size_t n, unsigned limit_s)
+{
+  const char *top = tu_builddir();
+  char bin[1200], outpath[] = "/tmp/cmx-run-XXXXXX";
+  const char *argv[24];
+  pid_t pid;
+  int fd, st = 0, i, k = 0;
+  time_t end;
+  ssize_t got;
+  size_t len = 0;
+
+  ck_assert_msg(top != NULL, "CMX_SIM must name callmux-sim");
+  snprintf(bin, sizeof(bin), "%s/%s", top, prog);
+  ck_assert_msg(access(bin, X_OK) == 0, "%s not built", bin);
+  fd = mkstemp(outpath);
+  ck_assert_int_ge(fd, 0);
+  unlink(outpath);
+  argv[k++] = bin;
+  for (i = 0; args && args[i] && k < 23; i++)
+    argv[k++] = args[i];
+  argv[k] = NULL;
+  pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (cwd && chdir(cwd) != 0)
+      _exit(126);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(bin, (char *const *)argv);
+    _exit(127);
+  }
+  end = time(NULL) + (time_t)limit_s;
+  while (waitpid(pid, &st, WNOHANG) == 0) {
+    if (time(NULL) > end) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &st, 0);
+      close(fd);
+      ck_abort_msg("%s did not finish in %u s", prog, limit_s);
+    }
+    usleep(10 * 1000);
+  }
+  lseek(fd, 0, SEEK_SET);
+  while (n > 0 && len < n - 1 && (got = read(fd, out + len, n - 1 - len)) > 0)
+    len += (size_t)got;
+  if (n > 0)
+    out[len] = '\0';
+  close(fd);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 void tu_kill_sim(int pid)

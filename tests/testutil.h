@@ -52,10 +52,25 @@ const char *tu_url(tu_env *t, const char *path, char *buf, size_t n);
 long tu_peak_rss_kb(void);
 long tu_rss_kb(void);
 
-/* Start callmux-sim ($CMX_SIM) as a child; fills the URL of `service`.
- * Returns the child's pid, or -1. */
+/* Start callmux-sim ($CMX_SIM) as a child serving `services` (comma
+ * list), with settings `sets` ("key=value", NULL-terminated; may be NULL),
+ * and fill `url` with the base URL of `service`.  The simulator dies with
+ * the test's process.  Returns the child's pid, or -1. */
+int tu_sim_start(const char *services, const char *const *sets,
+                 const char *service, char *url, size_t n);
+/* tu_sim_start without settings. */
 int tu_spawn_sim(const char *services, const char *service, char *url,
                  size_t n);
+/* The build directory, from $CMX_SIM (<builddir>/tests/sim/callmux-sim);
+ * NULL when it is not set. */
+const char *tu_builddir(void);
+/* Run <builddir>/<prog> with `args` (NULL-terminated) in `cwd` (NULL: the
+ * current directory), stdout and stderr captured into out[n]
+ * (NUL-terminated, cut at n - 1 bytes).  The test fails if the program
+ * runs over limit_s seconds.  Returns its exit status, or -1 when it did
+ * not exit normally. */
+int tu_run_program(const char *prog, const char *const *args, const char *cwd,
+                   char *out, size_t n, unsigned limit_s);
 void tu_kill_sim(int pid);
 
 #endif /* CMX_TESTUTIL_H */

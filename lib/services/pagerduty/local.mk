@@ -23,7 +23,7 @@ check_PROGRAMS += tests/check_pagerduty_examples
 TESTS += tests/check_pagerduty_examples
 tests_check_pagerduty_examples_SOURCES = tests/check_pagerduty_examples.c
 tests_check_pagerduty_examples_CFLAGS = $(CMX_TEST_CFLAGS)
-tests_check_pagerduty_examples_LDADD = $(CMX_TEST_LIBS)
+tests_check_pagerduty_examples_LDADD = tests/libtestutil.la $(CMX_TEST_LIBS)
 
 PD_EX_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
 PD_EX_LDADD = lib/libcallmux_impl.la $(CMX_DEPS_LIBS)

@@ -20,7 +20,7 @@ check_PROGRAMS += tests/check_partisci_examples
 TESTS += tests/check_partisci_examples
 tests_check_partisci_examples_SOURCES = tests/check_partisci_examples.c
 tests_check_partisci_examples_CFLAGS = $(CMX_TEST_CFLAGS)
-tests_check_partisci_examples_LDADD = $(CMX_TEST_LIBS)
+tests_check_partisci_examples_LDADD = tests/libtestutil.la $(CMX_TEST_LIBS)
 
 noinst_PROGRAMS += examples/partisci_daemon examples/partisci_which
 examples_partisci_daemon_SOURCES = examples/partisci_daemon.c

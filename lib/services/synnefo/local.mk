@@ -29,7 +29,7 @@ check_PROGRAMS += tests/check_synnefo_examples
 TESTS += tests/check_synnefo_examples
 tests_check_synnefo_examples_SOURCES = tests/check_synnefo_examples.c
 tests_check_synnefo_examples_CFLAGS = $(CMX_TEST_CFLAGS)
-tests_check_synnefo_examples_LDADD = $(CMX_TEST_LIBS)
+tests_check_synnefo_examples_LDADD = tests/libtestutil.la $(CMX_TEST_LIBS)
 
 # examples: ports of the kamaki guide's scripts (see synnefo_example.h)
 SYN_EX_CFLAGS = $(AM_CFLAGS) $(CMX_DEPS_CFLAGS)
