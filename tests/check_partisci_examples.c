@@ -42,11 +42,8 @@ static void sim_up(const char *const *sets)
 
 static void sim_down(void)
 {
-  if (sim_pid > 0) {
-    kill(sim_pid, SIGTERM);
-    waitpid(sim_pid, NULL, 0);
-    sim_pid = -1;
-  }
+  tu_kill_sim(sim_pid);
+  sim_pid = -1;
 }
 
 /* A simulator that cannot be started fails the test (CMX_SIM must name

@@ -49,11 +49,8 @@ static void sim_down(void)
 {
   char cmd[128];
 
-  if (sim_pid > 0) {
-    kill(sim_pid, SIGTERM);
-    waitpid(sim_pid, NULL, 0);
-    sim_pid = -1;
-  }
+  tu_kill_sim(sim_pid);
+  sim_pid = -1;
   if (workdir[0]) {
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", workdir);
     if (system(cmd) != 0)
